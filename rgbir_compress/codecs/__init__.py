@@ -1,0 +1,8 @@
+"""Pair codecs behind one interface (see base.PairCodec) and a registry of them by name."""
+from .base import CompressedPair, PairCodec, Streams, check_quality
+from .registry import create, get_class, names, register, register_lazy
+
+__all__ = [
+    "CompressedPair", "PairCodec", "Streams", "check_quality",
+    "create", "get_class", "names", "register", "register_lazy",
+]

@@ -1,0 +1,176 @@
+"""The one interface every pair codec implements, classical and learned alike.
+
+A codec only ever sees canonical arrays (RGB HxWx3 uint8, thermal HxW uint8) and returns
+`Streams`. The base class does everything else once: encodings, mono16 mapping, input checks,
+metadata, and turning any failure while decoding into `DecodeError`.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from .. import encodings as enc
+from ..errors import DecodeError, EncodeError
+from ..frame import ImagePair, Stamp
+from . import thermal16
+
+
+def _empty_f32() -> np.ndarray:
+    return np.zeros(0, np.float32)
+
+
+@dataclass
+class Streams:
+    """What a codec writes for one pair: two bitstreams and optional affine coefficients."""
+
+    rgb_data: bytes
+    thermal_data: bytes
+    affine_gamma: np.ndarray = field(default_factory=_empty_f32)
+    affine_beta: np.ndarray = field(default_factory=_empty_f32)
+
+
+@dataclass
+class CompressedPair:
+    """Exactly the fields of msg/CompressedRGBIR.msg (crc32 is computed by the container)."""
+
+    codec: str
+    model_id: str
+    quality: float
+    rgb_height: int
+    rgb_width: int
+    rgb_encoding: str
+    thermal_height: int
+    thermal_width: int
+    thermal_encoding: str
+    rgb_data: bytes
+    thermal_data: bytes
+    affine_gamma: np.ndarray = field(default_factory=_empty_f32)
+    affine_beta: np.ndarray = field(default_factory=_empty_f32)
+    thermal_lo: int = 0
+    thermal_hi: int = 0
+    stamp: Stamp = field(default_factory=Stamp)
+    frame_id: str = ""
+    thermal_stamp: Stamp = field(default_factory=Stamp)
+    thermal_frame_id: str = ""
+
+    @property
+    def num_bytes(self) -> int:
+        """Payload bytes: both bitstreams plus the float32 affine coefficients."""
+        return (
+            len(self.rgb_data)
+            + len(self.thermal_data)
+            + 4 * (self.affine_gamma.size + self.affine_beta.size)
+        )
+
+
+def check_quality(quality: float) -> float:
+    q = float(quality)
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"quality must be in [0, 1] (0 = lowest rate, 1 = highest), got {quality}")
+    return q
+
+
+class PairCodec(ABC):
+    """Base of every codec. Subclasses set `name` and `quality_help` and implement the two hooks."""
+
+    name: ClassVar[str]
+    #: One line for `rgbir-compress codecs`: what quality in [0, 1] maps to.
+    quality_help: ClassVar[str] = ""
+    #: Spatial multiple the codec pads to internally (informational).
+    stride: ClassVar[int] = 1
+
+    @property
+    def model_id(self) -> str:
+        """Pins what a decoder must have: library + version, or the weights digest."""
+        return self.name
+
+    @abstractmethod
+    def encode_streams(self, rgb: np.ndarray, thermal: np.ndarray, quality: float) -> Streams:
+        """rgb: HxWx3 uint8 RGB; thermal: HxW uint8; quality in [0, 1]."""
+
+    @abstractmethod
+    def decode_streams(
+        self, streams: Streams, rgb_hw: tuple[int, int], thermal_hw: tuple[int, int], quality: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Inverse of encode_streams; may raise anything, the base turns it into DecodeError."""
+
+    # -- the public API ---------------------------------------------------------------------
+    def encode(self, pair: ImagePair, quality: float) -> CompressedPair:
+        q = check_quality(quality)
+        rgb = np.ascontiguousarray(enc.colour_to_rgb(pair.rgb, pair.rgb_encoding))
+        enc.check_thermal(pair.thermal, pair.thermal_encoding)
+        for label, img in (("colour", rgb), ("thermal", pair.thermal)):
+            if min(img.shape[:2]) < 1:
+                raise EncodeError(f"{label} image is empty: {img.shape}")
+        lo = hi = 0
+        thermal = pair.thermal
+        if pair.thermal_encoding == "mono16":
+            thermal, lo, hi = thermal16.to_8bit(thermal)
+        streams = self.encode_streams(rgb, np.ascontiguousarray(thermal), q)
+        return CompressedPair(
+            codec=self.name,
+            model_id=self.model_id,
+            quality=q,
+            rgb_height=rgb.shape[0],
+            rgb_width=rgb.shape[1],
+            rgb_encoding=pair.rgb_encoding,
+            thermal_height=thermal.shape[0],
+            thermal_width=thermal.shape[1],
+            thermal_encoding=pair.thermal_encoding,
+            rgb_data=bytes(streams.rgb_data),
+            thermal_data=bytes(streams.thermal_data),
+            affine_gamma=np.asarray(streams.affine_gamma, np.float32),
+            affine_beta=np.asarray(streams.affine_beta, np.float32),
+            thermal_lo=lo,
+            thermal_hi=hi,
+            stamp=pair.stamp,
+            frame_id=pair.frame_id,
+            thermal_stamp=pair.thermal_stamp,
+            thermal_frame_id=pair.thermal_frame_id,
+        )
+
+    def decode(self, cp: CompressedPair) -> ImagePair:
+        if cp.codec != self.name:
+            raise DecodeError(f"stream was written by codec {cp.codec!r}, this decoder is {self.name!r}")
+        if cp.model_id != self.model_id:
+            raise DecodeError(
+                f"stream needs model {cp.model_id!r} but this decoder has {self.model_id!r}"
+            )
+        if cp.rgb_encoding not in enc.COLOUR_ENCODINGS or cp.thermal_encoding not in enc.THERMAL_ENCODINGS:
+            raise DecodeError(f"unknown encodings {cp.rgb_encoding!r}/{cp.thermal_encoding!r}")
+        rgb_hw = (cp.rgb_height, cp.rgb_width)
+        th_hw = (cp.thermal_height, cp.thermal_width)
+        try:
+            rgb, thermal = self.decode_streams(
+                Streams(cp.rgb_data, cp.thermal_data, cp.affine_gamma, cp.affine_beta),
+                rgb_hw,
+                th_hw,
+                cp.quality,
+            )
+        except DecodeError:
+            raise
+        except Exception as exc:  # the codec library's own failure: name it, never crash the caller
+            raise DecodeError(f"{self.name}: bitstream does not decode ({type(exc).__name__}: {exc})") from exc
+        if rgb.shape != rgb_hw + (3,) or rgb.dtype != np.uint8 or thermal.shape != th_hw:
+            raise DecodeError(
+                f"{self.name}: decoded sizes {rgb.shape}/{thermal.shape} differ from the declared "
+                f"{rgb_hw}/{th_hw}"
+            )
+        if cp.thermal_encoding == "mono16":
+            thermal = thermal16.from_8bit(thermal, cp.thermal_lo, cp.thermal_hi)
+        return ImagePair(
+            rgb=enc.rgb_to_colour(rgb, cp.rgb_encoding),
+            thermal=thermal,
+            rgb_encoding=cp.rgb_encoding,
+            thermal_encoding=cp.thermal_encoding,
+            stamp=cp.stamp,
+            frame_id=cp.frame_id,
+            thermal_stamp=cp.thermal_stamp,
+            thermal_frame_id=cp.thermal_frame_id,
+        )
+
+    def describe(self) -> str:
+        return f"{self.name}: quality -> {self.quality_help}"

@@ -1,0 +1,1 @@
+"""Classical codecs through well-kept libraries (imagecodecs, pillow-heif)."""

@@ -1,0 +1,4 @@
+"""Learned codecs. Registered lazily: importing this module does not import torch."""
+from ..registry import register_lazy
+
+register_lazy("hyperprior", "rgbir_compress.codecs.learned.codec:HyperpriorCodec")

@@ -1,0 +1,178 @@
+"""Serialise a CompressedPair to container bytes and back; every failure is a DecodeError."""
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..codecs.base import CompressedPair
+from ..errors import DecodeError
+from ..frame import Stamp
+from .layout import MAGIC, MAX_AFFINE, MAX_SIDE, MAX_STRING, SUPPORTED_VERSIONS, VERSION
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def pack(self, fmt: str, *values) -> None:
+        self.parts.append(struct.pack("<" + fmt, *values))
+
+    def string(self, s: str) -> None:
+        raw = s.encode("utf-8")
+        if len(raw) > MAX_STRING:
+            raise ValueError(f"string field longer than {MAX_STRING} bytes: {s[:40]!r}...")
+        self.pack("H", len(raw))
+        self.parts.append(raw)
+
+    def blob(self, b: bytes) -> None:
+        self.pack("I", len(b))
+        self.parts.append(bytes(b))
+
+    def floats(self, a: np.ndarray) -> None:
+        a = np.asarray(a, dtype="<f4").ravel()
+        self.pack("I", a.size)
+        self.parts.append(a.tobytes())
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = memoryview(data)
+        self.pos = 0
+
+    def take(self, n: int, what: str) -> memoryview:
+        if n < 0 or self.pos + n > len(self.data):
+            raise DecodeError(
+                f"truncated or corrupt container: {what} needs {n} bytes at offset {self.pos}, "
+                f"only {len(self.data) - self.pos} left"
+            )
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def unpack(self, fmt: str, what: str):
+        size = struct.calcsize("<" + fmt)
+        return struct.unpack("<" + fmt, self.take(size, what))
+
+    def string(self, what: str) -> str:
+        (n,) = self.unpack("H", what)
+        if n > MAX_STRING:
+            raise DecodeError(f"corrupt container: {what} declares {n} bytes (limit {MAX_STRING})")
+        try:
+            return bytes(self.take(n, what)).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"corrupt container: {what} is not UTF-8") from exc
+
+    def blob(self, what: str) -> bytes:
+        (n,) = self.unpack("I", what)
+        return bytes(self.take(n, what))
+
+    def floats(self, what: str) -> np.ndarray:
+        (n,) = self.unpack("I", what)
+        if n > MAX_AFFINE:
+            raise DecodeError(f"corrupt container: {what} declares {n} values (limit {MAX_AFFINE})")
+        return np.frombuffer(bytes(self.take(4 * n, what)), dtype="<f4").astype(np.float32)
+
+
+def _body(cp: CompressedPair) -> bytes:
+    w = _Writer()
+    w.parts.append(MAGIC)
+    w.pack("BB", VERSION, 0)
+    w.pack("iI", cp.stamp.sec, cp.stamp.nanosec)
+    w.string(cp.frame_id)
+    w.pack("iI", cp.thermal_stamp.sec, cp.thermal_stamp.nanosec)
+    w.string(cp.thermal_frame_id)
+    w.string(cp.codec)
+    w.string(cp.model_id)
+    w.pack("f", cp.quality)
+    w.pack("II", cp.rgb_height, cp.rgb_width)
+    w.string(cp.rgb_encoding)
+    w.pack("II", cp.thermal_height, cp.thermal_width)
+    w.string(cp.thermal_encoding)
+    w.pack("HH", cp.thermal_lo, cp.thermal_hi)
+    w.blob(cp.rgb_data)
+    w.blob(cp.thermal_data)
+    w.floats(cp.affine_gamma)
+    w.floats(cp.affine_beta)
+    return b"".join(w.parts)
+
+
+def crc32_of(cp: CompressedPair) -> int:
+    """The integrity value carried by files and by CompressedRGBIR.crc32."""
+    return zlib.crc32(_body(cp)) & 0xFFFFFFFF
+
+
+def dumps(cp: CompressedPair) -> bytes:
+    body = _body(cp)
+    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
+def loads(data: bytes) -> CompressedPair:
+    """Parse container bytes. Raises DecodeError naming the problem for any bad input."""
+    data = bytes(data)
+    if len(data) < 10:
+        raise DecodeError(f"not an .rgbir container: {len(data)} bytes is too short")
+    if data[:4] != MAGIC:
+        raise DecodeError(f"not an .rgbir container: magic {data[:4]!r}, expected {MAGIC!r}")
+    version = data[4]
+    if version not in SUPPORTED_VERSIONS:
+        raise DecodeError(f"unsupported container version {version} (this build reads {SUPPORTED_VERSIONS})")
+    (stored,) = struct.unpack("<I", data[-4:])
+    actual = zlib.crc32(data[:-4]) & 0xFFFFFFFF
+    if stored != actual:
+        raise DecodeError(f"container integrity check failed (crc32 {stored:08x} != {actual:08x}): truncated or corrupted")
+    r = _Reader(data[:-4])
+    r.pos = 6
+    sec, nsec = r.unpack("iI", "stamp")
+    frame_id = r.string("frame_id")
+    tsec, tnsec = r.unpack("iI", "thermal_stamp")
+    cp = CompressedPair(
+        stamp=Stamp(sec, nsec),
+        frame_id=frame_id,
+        thermal_stamp=Stamp(tsec, tnsec),
+        thermal_frame_id=r.string("thermal_frame_id"),
+        codec=r.string("codec"),
+        model_id=r.string("model_id"),
+        quality=r.unpack("f", "quality")[0],
+        rgb_height=0, rgb_width=0, rgb_encoding="", thermal_height=0, thermal_width=0,
+        thermal_encoding="", rgb_data=b"", thermal_data=b"",
+    )
+    cp.rgb_height, cp.rgb_width = r.unpack("II", "rgb size")
+    cp.rgb_encoding = r.string("rgb_encoding")
+    cp.thermal_height, cp.thermal_width = r.unpack("II", "thermal size")
+    cp.thermal_encoding = r.string("thermal_encoding")
+    cp.thermal_lo, cp.thermal_hi = r.unpack("HH", "thermal range")
+    cp.rgb_data = r.blob("rgb_data")
+    cp.thermal_data = r.blob("thermal_data")
+    cp.affine_gamma = r.floats("affine_gamma")
+    cp.affine_beta = r.floats("affine_beta")
+    if r.pos != len(r.data):
+        raise DecodeError(f"corrupt container: {len(r.data) - r.pos} unexpected trailing bytes")
+    validate(cp)
+    return cp
+
+
+def validate(cp: CompressedPair) -> None:
+    """Field checks shared by the container and the ROS message path."""
+    for label, h, w in (("rgb", cp.rgb_height, cp.rgb_width), ("thermal", cp.thermal_height, cp.thermal_width)):
+        if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+            raise DecodeError(f"corrupt stream: {label} size {h}x{w} outside 1..{MAX_SIDE}")
+    if not 0.0 <= cp.quality <= 1.0:
+        raise DecodeError(f"corrupt stream: quality {cp.quality} outside [0, 1]")
+    if cp.affine_gamma.size != cp.affine_beta.size:
+        raise DecodeError("corrupt stream: affine_gamma and affine_beta differ in length")
+    if not (np.all(np.isfinite(cp.affine_gamma)) and np.all(np.isfinite(cp.affine_beta))):
+        raise DecodeError("corrupt stream: non-finite affine coefficients")
+
+
+def save(cp: CompressedPair, path: str | Path) -> int:
+    """Write a `.rgbir` file; returns the bytes written."""
+    data = dumps(cp)
+    Path(path).write_bytes(data)
+    return len(data)
+
+
+def load(path: str | Path) -> CompressedPair:
+    return loads(Path(path).read_bytes())

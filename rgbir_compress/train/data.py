@@ -1,0 +1,142 @@
+"""Training pairs: manifest CSV and public folder layouts, random aligned crops, flips, and a
+bounded cache of decoded images so two CPU cores are not spent on PNG decoding every step."""
+from __future__ import annotations
+
+import csv
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+# Folder layouts of public RGB-IR sets: (colour folder, thermal folder) names.
+FOLDER_LAYOUTS = {
+    "llvip": ("visible", "infrared"),
+    "kaist": ("visible", "lwir"),
+    "flir": ("rgb", "thermal"),
+    "rgbir": ("rgb", "ir"),
+}
+
+
+@dataclass(frozen=True)
+class PairPath:
+    rgb: Path
+    ir: Path
+
+
+def read_manifest(manifest: str | Path, *, split: str | None = None, source: str | None = None,
+                  under: str | None = None) -> list[PairPath]:
+    """Pairs listed in a manifest CSV (columns `rgb`, `ir` relative to the manifest's folder;
+    optional `split`/`source` columns filter; `under` keeps paths starting with that prefix)."""
+    manifest = Path(manifest)
+    root = manifest.parent
+    pairs = []
+    with manifest.open(newline="") as f:
+        for row in csv.DictReader(f):
+            if "rgb" not in row or "ir" not in row:
+                raise ValueError(f"{manifest}: needs columns 'rgb' and 'ir', has {list(row)}")
+            if split and row.get("split") != split:
+                continue
+            if source and row.get("source") != source:
+                continue
+            if under and not row["rgb"].startswith(under):
+                continue
+            pairs.append(PairPath(root / row["rgb"], root / row["ir"]))
+    return pairs
+
+
+def scan_folders(root: str | Path, layout: str) -> list[PairPath]:
+    """Pairs from a folder layout (e.g. LLVIP `visible/` + `infrared/`), matched by file stem;
+    searched recursively so split subfolders (train/, test/) work."""
+    if layout not in FOLDER_LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; known: {', '.join(FOLDER_LAYOUTS)}")
+    rgb_name, ir_name = FOLDER_LAYOUTS[layout]
+    pairs = []
+    for rgb_dir in sorted(Path(root).rglob(rgb_name)):
+        ir_dir = rgb_dir.parent / ir_name
+        if not ir_dir.is_dir():
+            continue
+        irs = {p.stem: p for p in ir_dir.iterdir() if p.suffix.lower() in IMAGE_EXTS}
+        for p in sorted(rgb_dir.iterdir()):
+            if p.suffix.lower() in IMAGE_EXTS and p.stem in irs:
+                pairs.append(PairPath(p, irs[p.stem]))
+    return pairs
+
+
+def load_pair(pair: PairPath) -> tuple[np.ndarray, np.ndarray]:
+    """RGB HxWx3 uint8 and thermal HxW uint8 (3-channel thermal files become one channel).
+    A thermal image of another size is resampled to the colour grid for aligned crops."""
+    rgb = Image.open(pair.rgb).convert("RGB")
+    ir = Image.open(pair.ir).convert("L")
+    if ir.size != rgb.size:
+        ir = ir.resize(rgb.size, Image.BICUBIC)
+    return np.asarray(rgb), np.asarray(ir)
+
+
+class DecodedCache:
+    """LRU of decoded pairs bounded in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.nbytes = 0
+
+    def get(self, key: int, load) -> tuple[np.ndarray, np.ndarray]:
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        value = load()
+        size = value[0].nbytes + value[1].nbytes
+        if size <= self.max_bytes:
+            self.items[key] = value
+            self.nbytes += size
+            while self.nbytes > self.max_bytes:
+                _, old = self.items.popitem(last=False)
+                self.nbytes -= old[0].nbytes + old[1].nbytes
+        return value
+
+
+class PairCrops(Dataset):
+    """Random crops at the same place in both modalities, with random flips.
+
+    Returns (rgb (3,h,w), ir (1,h,w)) float tensors in [0, 1]. Images smaller than the crop are
+    reflect-padded. Each epoch visits every pair `repeat` times.
+    """
+
+    def __init__(self, pairs: list[PairPath], crop: int = 256, *, repeat: int = 1,
+                 cache_mb: int = 1024, augment: bool = True) -> None:
+        if not pairs:
+            raise ValueError("no training pairs")
+        self.pairs = pairs
+        self.crop = crop
+        self.repeat = repeat
+        self.augment = augment
+        self.cache = DecodedCache(cache_mb << 20)
+
+    def __len__(self) -> int:
+        return len(self.pairs) * self.repeat
+
+    def __getitem__(self, index: int):
+        i = index % len(self.pairs)
+        rgb, ir = self.cache.get(i, lambda: load_pair(self.pairs[i]))
+        h, w = ir.shape
+        c = self.crop
+        if h < c or w < c:
+            ph, pw = max(0, c - h), max(0, c - w)
+            rgb = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="reflect")
+            ir = np.pad(ir, ((0, ph), (0, pw)), mode="reflect")
+            h, w = ir.shape
+        y = np.random.randint(0, h - c + 1)
+        x = np.random.randint(0, w - c + 1)
+        rgb = rgb[y : y + c, x : x + c]
+        ir = ir[y : y + c, x : x + c]
+        if self.augment and np.random.rand() < 0.5:
+            rgb, ir = rgb[:, ::-1], ir[:, ::-1]
+        rgb_t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255)
+        ir_t = torch.from_numpy(np.ascontiguousarray(ir))[None].float().div_(255)
+        return rgb_t, ir_t
