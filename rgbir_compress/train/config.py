@@ -12,12 +12,17 @@ class TrainConfig:
     arch: str = "independent"
     model: dict = field(default_factory=dict)        # constructor arguments of the architecture
     init_from: str = ""                              # weights file or checkpoint to warm-start from
-    # data: a manifest (+ optional split/source filters) or a folder layout, or a rosbag
+    # data: one of a manifest (+ optional split/source filters), a folder layout, or a rosbag
     train_manifest: str = ""
     train_split: str = "train"
     train_source: str = ""
     train_folder: str = ""
     train_layout: str = "llvip"
+    train_bag: str = ""                              # rosbag (folder or file) read with rosbags
+    train_rgb_topic: str = "/camera/rgb/image_raw"   # sensor_msgs/Image topics paired by stamp
+    train_ir_topic: str = "/camera/thermal/image_raw"
+    train_bag_slop_ms: float = 25.0                  # largest stamp difference of a pair
+    train_bag_shuffle: int = 32                      # shuffle buffer (pairs); 0 keeps bag order
     val_manifest: str = ""
     val_split: str = "val"
     val_source: str = "m3fd"
@@ -25,8 +30,8 @@ class TrainConfig:
     val_qualities: list = field(default_factory=lambda: [0.0, 0.5, 1.0])
     crop: int = 256
     batch_size: int = 8
-    workers: int = 0
-    cache_mb: int = 1024
+    workers: int = 0                                 # DataLoader worker processes
+    cache_mb: int = 1024                             # decoded-image cache per process
     # optimisation
     steps: int = 1000
     lr: float = 1e-4
@@ -44,7 +49,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 20
     ckpt_every: int = 200
-    val_every: int = 1000
+    val_every: int = 1000                            # 0: validate only at the end
 
     @classmethod
     def from_yaml(cls, path: str | Path | None, overrides: list[str] | None = None) -> "TrainConfig":
@@ -58,7 +63,7 @@ class TrainConfig:
             key, sep, value = item.partition("=")
             if not sep or key.split(".")[0] not in known:
                 raise ValueError(f"override {item!r} must be key=value with key in {sorted(known)}")
-            parsed = yaml.safe_load(value)
+            parsed = yaml.safe_load(value) if value else ""  # `key=` clears a setting
             if "." in key:  # model.N=128
                 head, sub = key.split(".", 1)
                 data.setdefault(head, {})[sub] = parsed
@@ -68,3 +73,10 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def data_source(self) -> str:
+        """Which training source is set; exactly one must be."""
+        set_ = [k for k in ("train_manifest", "train_folder", "train_bag") if getattr(self, k)]
+        if len(set_) != 1:
+            raise ValueError(f"set exactly one of train_manifest, train_folder, train_bag (got {set_ or 'none'})")
+        return set_[0]

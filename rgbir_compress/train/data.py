@@ -1,11 +1,17 @@
 """Training pairs: manifest CSV and public folder layouts, random aligned crops, flips, and a
-bounded cache of decoded images so two CPU cores are not spent on PNG decoding every step."""
+bounded cache of decoded images so two CPU cores are not spent on PNG decoding every step.
+
+Crops are drawn from a random generator seeded per sample (see `sampler.EpochSampler`), not from
+the process-wide one, so the batches of a run do not depend on how many DataLoader workers made
+them or on where the run was interrupted and resumed.
+"""
 from __future__ import annotations
 
 import csv
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence, Union
 
 import numpy as np
 import torch
@@ -21,6 +27,9 @@ FOLDER_LAYOUTS = {
     "flir": ("rgb", "thermal"),
     "rgbir": ("rgb", "ir"),
 }
+
+#: A dataset key: a plain index (crop from numpy's global generator) or (index, seed words).
+SampleKey = Union[int, tuple[int, Sequence[int]]]
 
 
 @dataclass(frozen=True)
@@ -68,25 +77,26 @@ def scan_folders(root: str | Path, layout: str) -> list[PairPath]:
     return pairs
 
 
-def load_pair(pair: PairPath) -> tuple[np.ndarray, np.ndarray]:
+def load_pair(pair: PairPath, *, same_size: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """RGB HxWx3 uint8 and thermal HxW uint8 (3-channel thermal files become one channel).
-    A thermal image of another size is resampled to the colour grid for aligned crops."""
+    With `same_size`, a thermal image of another size is resampled to the colour grid so crops
+    line up; validation keeps native sizes (that is what the codec sees)."""
     rgb = Image.open(pair.rgb).convert("RGB")
     ir = Image.open(pair.ir).convert("L")
-    if ir.size != rgb.size:
+    if same_size and ir.size != rgb.size:
         ir = ir.resize(rgb.size, Image.BICUBIC)
-    return np.asarray(rgb), np.asarray(ir)
+    return np.array(rgb), np.array(ir)  # writable: torch.from_numpy warns on read-only arrays
 
 
 class DecodedCache:
-    """LRU of decoded pairs bounded in bytes."""
+    """LRU of decoded pairs bounded in bytes (per process: each DataLoader worker has its own)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.items: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self.nbytes = 0
 
-    def get(self, key: int, load) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, key: int, load: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         if key in self.items:
             self.items.move_to_end(key)
             return self.items[key]
@@ -101,11 +111,39 @@ class DecodedCache:
         return value
 
 
+def random_crop(rgb: np.ndarray, ir: np.ndarray, crop: int, rng: np.random.Generator | None,
+                augment: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same `crop`-square window of both modalities (reflect-padded if smaller), flipped
+    left-right half the time; -> (3,c,c) and (1,c,c) float tensors in [0, 1].
+    rng None draws from numpy's global generator."""
+    randint = rng.integers if rng is not None else np.random.randint
+    rand = rng.random if rng is not None else np.random.rand
+    h, w = ir.shape
+    c = crop
+    if h < c or w < c:
+        ph, pw = max(0, c - h), max(0, c - w)
+        mode = "reflect" if ph < h and pw < w else "symmetric"  # reflect needs pad < size
+        rgb = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode=mode)
+        ir = np.pad(ir, ((0, ph), (0, pw)), mode=mode)
+        h, w = ir.shape
+    y = int(randint(0, h - c + 1))
+    x = int(randint(0, w - c + 1))
+    rgb = rgb[y : y + c, x : x + c]
+    ir = ir[y : y + c, x : x + c]
+    if augment and rand() < 0.5:
+        rgb, ir = rgb[:, ::-1], ir[:, ::-1]
+    rgb_t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255)
+    ir_t = torch.from_numpy(np.ascontiguousarray(ir))[None].float().div_(255)
+    return rgb_t, ir_t
+
+
 class PairCrops(Dataset):
     """Random crops at the same place in both modalities, with random flips.
 
     Returns (rgb (3,h,w), ir (1,h,w)) float tensors in [0, 1]. Images smaller than the crop are
-    reflect-padded. Each epoch visits every pair `repeat` times.
+    reflect-padded. Each epoch visits every pair `repeat` times. A key `(index, seed_words)`
+    crops with `np.random.default_rng(seed_words)` (reproducible anywhere); a plain int with the
+    global generator.
     """
 
     def __init__(self, pairs: list[PairPath], crop: int = 256, *, repeat: int = 1,
@@ -114,29 +152,19 @@ class PairCrops(Dataset):
             raise ValueError("no training pairs")
         self.pairs = pairs
         self.crop = crop
-        self.repeat = repeat
+        self.repeat = max(1, repeat)
         self.augment = augment
         self.cache = DecodedCache(cache_mb << 20)
 
     def __len__(self) -> int:
         return len(self.pairs) * self.repeat
 
-    def __getitem__(self, index: int):
-        i = index % len(self.pairs)
+    def __getitem__(self, key: SampleKey) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(key, tuple):
+            index, seed_words = key
+            rng: np.random.Generator | None = np.random.default_rng(list(seed_words))
+        else:
+            index, rng = key, None
+        i = int(index) % len(self.pairs)
         rgb, ir = self.cache.get(i, lambda: load_pair(self.pairs[i]))
-        h, w = ir.shape
-        c = self.crop
-        if h < c or w < c:
-            ph, pw = max(0, c - h), max(0, c - w)
-            rgb = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="reflect")
-            ir = np.pad(ir, ((0, ph), (0, pw)), mode="reflect")
-            h, w = ir.shape
-        y = np.random.randint(0, h - c + 1)
-        x = np.random.randint(0, w - c + 1)
-        rgb = rgb[y : y + c, x : x + c]
-        ir = ir[y : y + c, x : x + c]
-        if self.augment and np.random.rand() < 0.5:
-            rgb, ir = rgb[:, ::-1], ir[:, ::-1]
-        rgb_t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255)
-        ir_t = torch.from_numpy(np.ascontiguousarray(ir))[None].float().div_(255)
-        return rgb_t, ir_t
+        return random_crop(rgb, ir, self.crop, rng, self.augment)

@@ -1,63 +1,50 @@
 """The training loop: one command from 2 CPU cores to a multi-GPU node.
 
 Run directly (`rgbir-compress train --config ...`) or under `torchrun --nproc_per_node=K`; with
-WORLD_SIZE > 1 it uses DistributedDataParallel (NCCL on GPUs, gloo on CPU). Resumes exactly from
-`out_dir/checkpoint.pth` when it exists (with `workers: 0`; worker processes have their own RNG).
+WORLD_SIZE > 1 it uses DistributedDataParallel (NCCL on GPUs, gloo on CPU). The entropy
+bottlenecks' quantiles are trained by their own auxiliary loss outside DDP, so DDP ignores them
+and their gradients are averaged here.
+
+Resume: when `out_dir/checkpoint.pth` exists the run continues from it exactly: the batches
+(order and crops) are a function of (seed, step), the learning rate a function of the step, and
+every RNG is restored. Exact for any `workers`; changing the world size, batch size or data
+changes the batches from the resume point on, and changing `steps` moves the LR drops.
 """
 from __future__ import annotations
 
-import copy
 import csv
 import json
-import math
-import os
 import random
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
-import torch.distributed as dist
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..codecs.learned import zoo
-from .checkpoint import atomic_save, export_weights, load_model_state, rng_state, set_rng_state
+from . import distributed
+from .checkpoint import (atomic_save, export_weights, fit_table_buffers, load_checkpoint, load_model_state,
+                         load_sched_state, rng_for_rank, rng_state, set_rng_state)
 from .config import TrainConfig
 from .data import PairCrops, read_manifest, scan_folders
+from .distributed import DistEnv
+from .sampler import EpochSampler, batches_per_epoch, repeat_for
+
+Batch = tuple[torch.Tensor, torch.Tensor]
 
 
-class EpochSampler(Sampler[int]):
-    """A fixed permutation per (seed, epoch), sharded by rank, starting at a batch offset, so a
-    resumed run sees exactly the batches an uninterrupted run would have seen."""
-
-    def __init__(self, n: int, seed: int, epoch: int, start: int, rank: int, world: int) -> None:
-        g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        perm = torch.randperm(n, generator=g).tolist()
-        per_rank = n // world
-        self.indices = perm[rank * per_rank : (rank + 1) * per_rank][start:]
-
-    def __iter__(self):
-        return iter(self.indices)
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-
-def _dist_info() -> tuple[int, int, bool]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    return rank, world, world > 1
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        return torch.device("cpu")
-    return torch.device(name)
+@dataclass
+class TrainResult:
+    out_dir: Path
+    step: int
+    model: nn.Module  # the bare model (not the DDP wrapper), on the training device
 
 
 def training_pairs(cfg: TrainConfig):
@@ -68,191 +55,236 @@ def training_pairs(cfg: TrainConfig):
     raise ValueError("set train_manifest or train_folder")
 
 
-def split_params(model: torch.nn.Module):
-    """Main parameters vs the entropy bottlenecks' quantiles (trained by the auxiliary loss)."""
+def split_params(model: nn.Module) -> tuple[list[tuple[str, nn.Parameter]], list[tuple[str, nn.Parameter]]]:
+    """Trainable main parameters vs the entropy bottlenecks' quantiles (trained by the aux loss)."""
     main, aux = [], []
     for name, p in model.named_parameters():
-        (aux if name.endswith(".quantiles") else main).append((name, p))
+        if name.endswith(".quantiles"):
+            aux.append((name, p))
+        elif p.requires_grad:
+            main.append((name, p))
     return main, aux
 
 
-def train(cfg: TrainConfig, *, max_steps: int | None = None, quiet: bool = False) -> Path:
-    """Train until cfg.steps (or stop after `max_steps` more steps, for tests); returns out_dir."""
-    rank, world, distributed = _dist_info()
-    device = _device(cfg.device)
-    if distributed and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def lr_factor(step: int, steps: int, drops: list[float]) -> float:
+    """x0.1 at each fraction of `steps` in `drops`: a function of the step alone, so a resumed
+    run with a longer `steps` moves its drops instead of keeping the old ones."""
+    return 0.1 ** sum(step >= int(f * steps) for f in drops)
 
-    random.seed(cfg.seed + rank)
-    np.random.seed(cfg.seed + rank)
-    torch.manual_seed(cfg.seed + rank)
 
+def build_model(cfg: TrainConfig, device: torch.device) -> nn.Module:
+    """The architecture, initialised identically on every rank (same seed), optionally warm-started
+    and restricted to one training stage."""
+    torch.manual_seed(cfg.seed)
     model = zoo.build(cfg.arch, **cfg.model)
     if cfg.init_from:
         load_model_state(model, cfg.init_from)
+    if cfg.stage:
+        if not hasattr(model, "set_stage"):
+            raise ValueError(f"architecture {cfg.arch!r} has no training stages (stage={cfg.stage!r})")
+        model.set_stage(cfg.stage)  # freezes what this stage does not train
+    stride = getattr(model, "stride", 1)
+    if cfg.crop % stride:
+        raise ValueError(f"crop {cfg.crop} must be a multiple of {cfg.arch!r}'s stride {stride}")
     model.to(device)
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
+    return model
+
+
+def batch_stream(cfg: TrainConfig, env: DistEnv, step: int) -> Iterator[Batch]:
+    """Endless batches for this rank starting at optimiser step `step`."""
+    # DataLoaders draw their worker base seed from a generator of their own, never from the global
+    # RNG: creating one mid-run (on resume) would otherwise shift every later random number.
+    if cfg.data_source() == "train_bag":
+        from .bag_dataset import BagPairs
+
+        bag = BagPairs(cfg.train_bag, cfg.train_rgb_topic, cfg.train_ir_topic, cfg.crop,
+                       slop_ms=cfg.train_bag_slop_ms, shuffle=cfg.train_bag_shuffle, seed=cfg.seed,
+                       rank=env.rank, world=env.world, start=step * cfg.batch_size, batch_size=cfg.batch_size)
+        yield from DataLoader(bag, batch_size=cfg.batch_size, num_workers=cfg.workers,
+                              generator=torch.Generator().manual_seed(cfg.seed))
+        return
+    pairs = training_pairs(cfg)
+    if not pairs:
+        raise ValueError(f"no training pairs in {cfg.train_manifest or cfg.train_folder}")
+    dataset = PairCrops(pairs, cfg.crop, cache_mb=cfg.cache_mb,
+                        repeat=repeat_for(len(pairs), env.world, cfg.batch_size))
+    per_epoch = batches_per_epoch(len(dataset), env.world, cfg.batch_size)
+    epoch, offset = divmod(step, per_epoch)
+    while True:
+        sampler = EpochSampler(len(dataset), cfg.seed, epoch, offset * cfg.batch_size, env.rank, env.world)
+        yield from DataLoader(dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
+                              drop_last=True, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
+        epoch, offset = epoch + 1, 0
+
+
+class RunLog:
+    """Rank 0's records: log.csv (appended across resumes), TensorBoard, val.jsonl, config.json."""
+
+    def __init__(self, out: Path, cfg: TrainConfig, enabled: bool) -> None:
+        self.out, self.enabled = out, enabled
+        self.tb = None
+        if not enabled:
+            return
+        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        path = out / "log.csv"
+        new = not path.exists()
+        self.file = path.open("a", newline="")
+        self.csv = csv.writer(self.file)
+        if new:
+            self.csv.writerow(["step", "time", "lr", "loss", "aux", "metrics"])
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tb = SummaryWriter(str(out / "tb"))
+        except Exception:  # tensorboard is optional
+            self.tb = None
+
+    def train_row(self, step: int, elapsed: float, lr: float, loss: float, aux: float, metrics: dict) -> None:
+        self.csv.writerow([step, round(elapsed, 1), lr, round(loss, 5), round(aux, 3), json.dumps(metrics)])
+        self.file.flush()
+        if self.tb:
+            self.tb.add_scalar("loss", loss, step)
+            self.tb.add_scalar("lr", lr, step)
+            for k, v in metrics.items():
+                self.tb.add_scalar(k, v, step)
+
+    def val_row(self, step: int, row: dict) -> None:
+        with (self.out / "val.jsonl").open("a") as f:
+            f.write(json.dumps({"step": step, **row}) + "\n")
+        if self.tb:
+            for k, v in row.items():
+                self.tb.add_scalar(f"val/{k}", v, step)
+
+    def close(self) -> None:
+        if self.enabled:
+            self.file.close()
+            if self.tb:
+                self.tb.close()
+
+
+def save_checkpoint(path: Path, model: nn.Module, opt, aux_opt, sched, step: int, elapsed: float,
+                    env: DistEnv) -> None:
+    """Every rank's RNG state is gathered (a collective: all ranks call this); rank 0 writes."""
+    states: list = [rng_state()]
+    if env.distributed:
+        states = [None] * env.world
+        torch.distributed.all_gather_object(states, rng_state())
+    if env.main:
+        atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "aux_opt": aux_opt.state_dict(),
+                     "sched": sched.state_dict(), "step": step,
+                     "rng": states if env.distributed else states[0],
+                     "arch": model.arch, "config": model.config, "elapsed": elapsed, "world": env.world}, path)
+
+
+def train(cfg: TrainConfig, *, max_steps: int | None = None, quiet: bool = False) -> TrainResult:
+    """Train until cfg.steps (or stop after `max_steps` more steps); resumes from out_dir."""
+    env = distributed.setup(cfg.device)
+    try:
+        return _train(cfg, env, max_steps, quiet)
+    finally:
+        env.close()
+
+
+def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -> TrainResult:
+    cfg.data_source()  # fail before building anything when the data settings are wrong
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = env.device
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    model = build_model(cfg, device)
     main, aux = split_params(model)
     opt = torch.optim.Adam([p for _, p in main], lr=cfg.lr)
     aux_opt = torch.optim.Adam([p for _, p in aux], lr=cfg.aux_lr)
-    milestones = [int(f * cfg.steps) for f in cfg.lr_drop_at]
-    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=0.1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg.steps, cfg.lr_drop_at))
 
-    step = 0
+    random.seed(cfg.seed + env.rank)
+    np.random.seed(cfg.seed + env.rank)
+    torch.manual_seed(cfg.seed + env.rank)  # per-rank noise in the entropy bottleneck's training path
+    step, elapsed = 0, 0.0
     ckpt_path = out / "checkpoint.pth"
     if ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        ck = load_checkpoint(ckpt_path)
+        fit_table_buffers(model, ck["model"])
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         aux_opt.load_state_dict(ck["aux_opt"])
-        sched.load_state_dict(ck["sched"])
-        step = ck["step"]
-        set_rng_state(ck["rng"][rank] if isinstance(ck["rng"], list) else ck["rng"])
-        if not quiet and rank == 0:
+        load_sched_state(sched, ck["sched"])
+        step, elapsed = int(ck["step"]), float(ck.get("elapsed", 0.0))
+        state = rng_for_rank(ck["rng"], env.rank, env.world)
+        if state is not None:
+            set_rng_state(state)
+        else:  # another world size: a fresh stream per rank, still reproducible
+            torch.manual_seed(cfg.seed * 1_000_003 + step * 1009 + env.rank)
+        if not quiet and env.main:
             print(f"resumed from {ckpt_path} at step {step}")
 
-    net = model
-    if distributed:
+    net: nn.Module = model
+    if env.distributed:
         DDP._set_params_and_buffers_to_ignore_for_model(model, [n for n, _ in aux])
+        distributed.broadcast_params([p for _, p in aux])
         net = DDP(model, broadcast_buffers=False,
                   device_ids=[device.index] if device.type == "cuda" else None)
 
-    dataset = PairCrops(training_pairs(cfg), cfg.crop, cache_mb=cfg.cache_mb)
-    per_epoch = max(1, (len(dataset) // world) // cfg.batch_size)
-
-    def batches(from_step: int):
-        epoch, offset = divmod(from_step, per_epoch)
-        while True:
-            sampler = EpochSampler(len(dataset), cfg.seed, epoch, offset * cfg.batch_size, rank, world)
-            loader = DataLoader(dataset, batch_size=cfg.batch_size, sampler=sampler,
-                                num_workers=cfg.workers, drop_last=True)
-            yield from loader
-            epoch, offset = epoch + 1, 0
-
-    log_path = out / "log.csv"
-    writer = None
-    tb = None
-    if rank == 0:
-        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-        new = not log_path.exists()
-        logf = log_path.open("a", newline="")
-        writer = csv.writer(logf)
-        if new:
-            writer.writerow(["step", "time", "lr", "loss", "aux", "metrics"])
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-            tb = SummaryWriter(str(out / "tb"))
-        except Exception:  # tensorboard is optional
-            tb = None
-
+    log = RunLog(out, cfg, enabled=env.main)
     end = cfg.steps if max_steps is None else min(cfg.steps, step + max_steps)
-    bar = tqdm(total=end, initial=step, disable=quiet or rank != 0, desc="train", dynamic_ncols=True)
+    bar = tqdm(total=cfg.steps, initial=step, disable=quiet or not env.main, desc="train", dynamic_ncols=True)
     amp = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.bf16 else nullcontext()
-    it = batches(step)
-    t0 = time.time()
+    batches = batch_stream(cfg, env, step)
     model.train()
-    while step < end:
-        rgb, ir = next(it)
-        rgb, ir = rgb.to(device), ir.to(device)
-        if cfg.channels_last:
-            rgb = rgb.contiguous(memory_format=torch.channels_last)
-            ir = ir.contiguous(memory_format=torch.channels_last)
-        quality = torch.rand(rgb.shape[0], device=device)
-        opt.zero_grad(set_to_none=True)
-        with amp:
-            terms = net(rgb, ir, quality)
-        loss = terms["loss"]
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss at step {step}: {float(loss)}")
-        loss.backward()
-        if cfg.clip_norm > 0:
-            torch.nn.utils.clip_grad_norm_([p for _, p in main], cfg.clip_norm)
-        opt.step()
-        sched.step()
-        aux_opt.zero_grad(set_to_none=True)
-        aux_loss = model.aux_loss()
-        aux_loss.backward()
-        if distributed:
-            for _, p in aux:
-                if p.grad is not None:
-                    dist.all_reduce(p.grad)
-                    p.grad /= world
-        aux_opt.step()
-        step += 1
+    try:
+        while step < end:
+            t0 = time.perf_counter()
+            rgb, ir = next(batches)
+            rgb, ir = rgb.to(device, non_blocking=True), ir.to(device, non_blocking=True)
+            if cfg.channels_last:
+                rgb = rgb.contiguous(memory_format=torch.channels_last)
+                ir = ir.contiguous(memory_format=torch.channels_last)
+            quality = torch.rand(rgb.shape[0], device=device)  # variable rate: one quality per sample
+            opt.zero_grad(set_to_none=True)
+            with amp:
+                terms = net(rgb, ir, quality)
+            loss = terms["loss"]
+            loss_value = loss.detach().item()
+            if not np.isfinite(loss_value):
+                raise FloatingPointError(f"non-finite loss at step {step}: {loss_value}")
+            loss.backward()
+            if cfg.clip_norm > 0:
+                torch.nn.utils.clip_grad_norm_([p for _, p in main], cfg.clip_norm)
+            opt.step()
+            sched.step()
+            aux_opt.zero_grad(set_to_none=True)
+            aux_loss = model.aux_loss()
+            aux_loss.backward()
+            if env.distributed:
+                distributed.average_grads([p for _, p in aux], env.world)
+            aux_opt.step()
+            step += 1
+            elapsed += time.perf_counter() - t0
 
-        if rank == 0:
-            metrics = {k: round(float(v), 4) for k, v in terms.items() if k != "loss"}
-            bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3f}", **{k: f"{v:.3f}" for k, v in metrics.items()})
-            if step % cfg.log_every == 0 or step == end:
-                writer.writerow([step, round(time.time() - t0, 1), sched.get_last_lr()[0],
-                                 round(float(loss), 5), round(float(aux_loss), 3), json.dumps(metrics)])
-                logf.flush()
-                if tb:
-                    tb.add_scalar("loss", float(loss), step)
-                    for k, v in metrics.items():
-                        tb.add_scalar(k, v, step)
+            if env.main:
+                metrics = {k: round(v.detach().item(), 4) for k, v in terms.items() if k != "loss"}
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_value:.3f}", **{k: f"{v:.2f}" for k, v in metrics.items()})
+                if step % cfg.log_every == 0 or step == end:
+                    log.train_row(step, elapsed, sched.get_last_lr()[0], loss_value, aux_loss.item(), metrics)
             if step % cfg.ckpt_every == 0 or step == end:
-                _checkpoint(ckpt_path, model, opt, aux_opt, sched, step, rank, world, distributed)
-            if cfg.val_manifest and (step % cfg.val_every == 0 or step == cfg.steps):
-                row = validate(model, cfg)
-                (out / "val.jsonl").open("a").write(json.dumps({"step": step, **row}) + "\n")
-                if tb:
-                    for k, v in row.items():
-                        tb.add_scalar(f"val/{k}", v, step)
-        elif step % cfg.ckpt_every == 0 or step == end:
-            _checkpoint(ckpt_path, model, opt, aux_opt, sched, step, rank, world, distributed)
-    bar.close()
-    if rank == 0:
-        if step >= cfg.steps:
-            export_weights(model, out / "weights.pth", meta={"steps": step, "config": cfg.to_dict()})
-        if tb:
-            tb.close()
-    if distributed:
-        dist.barrier()
-    return out
+                save_checkpoint(ckpt_path, model, opt, aux_opt, sched, step, elapsed, env)
+            if env.main and cfg.val_manifest and (
+                    (cfg.val_every and step % cfg.val_every == 0) or step == cfg.steps):
+                from .validate import validate
 
-
-def _checkpoint(path, model, opt, aux_opt, sched, step, rank, world, distributed) -> None:
-    """Rank 0 writes; every rank's RNG state is gathered so each resumes its own stream."""
-    states = [rng_state()]
-    if distributed:
-        gathered = [None] * world
-        dist.all_gather_object(gathered, states[0])
-        states = gathered
-    if rank == 0:
-        atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "aux_opt": aux_opt.state_dict(),
-                     "sched": sched.state_dict(), "step": step,
-                     "rng": states if distributed else states[0]}, path)
-
-
-def validate(model: torch.nn.Module, cfg: TrainConfig) -> dict:
-    """Real bitstreams: code held-out pairs through the full codec path and count bytes."""
-    from ..codecs.learned.codec import LearnedPairCodec
-    from ..eval.metrics import psnr
-    from ..frame import ImagePair
-    from .data import load_pair
-
-    m = copy.deepcopy(model).cpu().float().eval()
-    m.update(force=True)
-    codec = LearnedPairCodec.from_module(m)
-    pairs = read_manifest(cfg.val_manifest, split=cfg.val_split or None, source=cfg.val_source or None)[: cfg.val_limit]
-    row: dict = {}
-    for q in cfg.val_qualities:
-        acc = np.zeros(4)
-        for p in pairs:
-            rgb, ir = load_pair(p)
-            cp = codec.encode(ImagePair(rgb, ir), q)
-            dec = codec.decode(cp)
-            npx_rgb, npx_ir = rgb.shape[0] * rgb.shape[1], ir.size
-            acc += [len(cp.rgb_data) * 8 / npx_rgb, psnr(rgb, dec.rgb),
-                    len(cp.thermal_data) * 8 / npx_ir, psnr(ir, dec.thermal)]
-        acc /= max(1, len(pairs))
-        for k, v in zip(("bpp_rgb", "psnr_rgb", "bpp_ir", "psnr_ir"), acc):
-            row[f"q{q:g}_{k}"] = round(float(v), 4)
-    return row
+                log.val_row(step, validate(model, cfg))
+        if env.main and step >= cfg.steps:
+            export_weights(model, out / "weights.pth",
+                           meta={"steps": step, "train_seconds": round(elapsed, 1), "world": env.world,
+                                 "config": cfg.to_dict()})
+    finally:
+        bar.close()
+        log.close()
+    if env.distributed:
+        torch.distributed.barrier()
+    return TrainResult(out, step, model)

@@ -104,3 +104,58 @@ class HyperpriorCodec(LearnedPairCodec):
 
     name = "hyperprior"
     quality_help = "continuous rate through gain units: lambda 0.0018 (q=0) .. 0.0483 (q=1), log-linear"
+
+
+class ConditionalCodec(LearnedPairCodec):
+    """Cross-modal conditional codec (Lu et al., CVPR 2022): the reference modality is coded by
+    the baseline hyperprior, the other conditioned on its reconstruction. The direction is part
+    of the weights (`module.reference`). gamma/beta travel as float32 in affine_gamma/affine_beta
+    and the decoder uses exactly the received values."""
+
+    name = "conditional"
+    weights_name = "conditional"
+    quality_help = ("continuous rate through gain units, lambda 0.0018 (q=0) .. 0.0483 (q=1), "
+                    "log-linear; reference modality (from the weights) coded first")
+
+    def _pair(self):
+        if not hasattr(self.module, "reference"):
+            raise TypeError(f"{self.name} needs a conditional pair module, got {type(self.module).__name__}")
+        return self.module
+
+    def _coefficients(self, streams: Streams) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        n = self._pair().affine_size
+        gamma = np.asarray(streams.affine_gamma, np.float32).ravel()
+        beta = np.asarray(streams.affine_beta, np.float32).ravel()
+        if gamma.size != n or beta.size != n:
+            raise DecodeError(f"{self.name}: expected {n} affine gamma and beta values, got "
+                              f"{gamma.size} and {beta.size}")
+        if n == 0:
+            return None, None
+        if not (np.isfinite(gamma).all() and np.isfinite(beta).all()):
+            raise DecodeError(f"{self.name}: affine coefficients are not finite")
+        return (torch.from_numpy(gamma.copy())[None].to(self.device),
+                torch.from_numpy(beta.copy())[None].to(self.device))
+
+    @torch.inference_mode()
+    def encode_streams(self, rgb, thermal, quality) -> Streams:
+        m = self._pair()
+        ref_img, cur_img = m.split(rgb, thermal)
+        x_ref = pad_to_multiple(to_tensor(ref_img, self.device), self.stride)
+        x_cur = pad_to_multiple(to_tensor(cur_img, self.device), self.stride)
+        out = m.compress(x_ref, x_cur, ref_img.shape[:2], cur_img.shape[:2], quality)
+        ref_data, cur_data = pack(out["ref_strings"]), pack(out["cur_strings"])
+        rgb_data, thermal_data = m.split(ref_data, cur_data)  # split is its own inverse
+        if out["gamma"] is None:
+            return Streams(rgb_data, thermal_data)
+        return Streams(rgb_data, thermal_data,
+                       out["gamma"][0].float().cpu().numpy().astype(np.float32),
+                       out["beta"][0].float().cpu().numpy().astype(np.float32))
+
+    @torch.inference_mode()
+    def decode_streams(self, streams, rgb_hw, thermal_hw, quality):
+        m = self._pair()
+        gamma, beta = self._coefficients(streams)
+        ref_hw, cur_hw = m.split(rgb_hw, thermal_hw)
+        ref_data, cur_data = m.split(streams.rgb_data, streams.thermal_data)
+        x_ref, x_cur = m.decompress(unpack(ref_data), unpack(cur_data), ref_hw, cur_hw, gamma, beta, quality)
+        return m.split(to_image(x_ref, ref_hw), to_image(x_cur, cur_hw))

@@ -1,0 +1,44 @@
+"""`rgbir-compress` (also `python -m rgbir_compress`): one command, subcommands from the modules
+that own them. Each module listed in SUBCOMMANDS defines `register(subparsers)`, which adds its
+parser(s) with `set_defaults(func=...)`; func(args) returns the exit code."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = (
+    "rgbir_compress.tools_cli.codec_cmds",   # codecs, encode, decode
+    "rgbir_compress.eval.cli",               # eval, bench
+    "rgbir_compress.train.cli",              # train
+    "rgbir_compress.bag.cli",                # bag compress|decompress|info|extract
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rgbir-compress", description="Compress RGB + thermal image pairs with joint learned codecs."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("rgbir_compress"):
+                continue  # a subcommand module not present in this build
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

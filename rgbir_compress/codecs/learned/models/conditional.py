@@ -1,0 +1,379 @@
+"""Cross-modal conditional codec (reference design 1: Lu et al., "Learning based Multi-modality
+Image and Video Compression", CVPR 2022, as described in the reproduction report
+../shared/papers/000_39df32c8edebb1f2.txt).
+
+One modality, the *reference*, is coded exactly like the independent baseline
+(`VariableRateHyperprior`, so its warm start is the baseline's own weights and its bytes and
+PSNR are the baseline's). The other, the *current* modality, is coded with the decoded
+reference as context:
+
+    f_ref = E_ref(x_ref_hat)        f_cur = E_cur(x_cur)                 (features, F=64 at 1/2)
+    gamma, beta = mean_HW(convs([f_cur, f_ref]))                         (channel alignment)
+    ctx = gamma * f_ref + beta                                            (eq. 1; 64 + 64 floats)
+    y = g_a([f_cur, ctx])  -> mean-scale hyperprior with gain units (no serial context)
+    h = y_hat -> [deconv, IGDN, SAM_j(h, ref_j)] for j = 1..3                (1/8, 1/4, 1/2)
+    x_cur_hat = D([h, ctx])                                               (feature decoder)
+
+SAM_j is the spatial alignment module of eqs. (2)-(4): p=2 patch embedding of both maps, two
+window cross-attention blocks (M=4, 3 heads, queries from the current modality, keys/values
+from the reference decoder's j-th intermediate output at the same scale, relative position
+bias, LayerNorm, MLP, residuals; the second block on shifted windows), the inverse embedding,
+and (our choice, for a stable start) a residual around the whole module.
+
+gamma and beta travel uncompressed as float32 (Streams.affine_gamma/affine_beta); the decoder
+uses the received values, the encoder the same float32 values, training the computed ones.
+The current modality's entropy model depends only on its own hyper-latent, so entropy decoding
+never depends on floating-point results of the reference branch; those only shape the
+reconstruction.
+
+Sizes: each modality is replicate-padded to a multiple of 64 and cropped after decoding. When
+the two modalities differ in size, the decoded reference image (cropped to its true size) is
+resampled bilinearly (align_corners=False, deterministic) to the current modality's true size
+and replicate-padded to its padded grid; each reference decoder feature at scale 1/s is treated
+the same way (its valid ceil(h/s) x ceil(w/s) region resampled to the current's). Training
+crops have equal sizes, so there this is the identity.
+
+Direction: `reference="rgb"` (RGB helps thermal, the report's choice) or `"ir"` (thermal helps
+RGB, the authors' released code's choice); each direction has its own weights.
+
+Ablations: `channel_align=False` uses f_ref itself as context (no coefficients sent);
+`spatial_align=False` drops the three SAMs.
+
+Size (defaults N=M_ref... see `ConditionalPair`; measured with forward hooks on a 3x256x256 +
+1x256x256 pair, multiply-accumulates of convolutions, linear layers and attention products):
+reference direction "rgb": about 1.95 M parameters in total (0.98 M reference branch, 0.97 M
+conditional branch), about 97 kMAC per pixel for the conditional branch, 22 kMAC for the
+reference branch (whole-pair forward ~120 kMAC/pixel).
+"""
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from compressai.entropy_models import EntropyBottleneck
+from compressai.latent_codecs import GaussianConditionalLatentCodec
+from compressai.latent_codecs.gain import GainHyperLatentCodec, GainHyperpriorLatentCodec
+from compressai.layers import GDN
+from compressai.models import CompressionModel
+from compressai.models.utils import conv, deconv
+from torch import Tensor, nn
+
+from ....train.loss import rd_loss
+from ..attention import PatchEmbed, PatchUnembed, WindowStage
+from ..layers import QualityGains
+from .hyperprior import VariableRateHyperprior, hyper_analysis, hyper_synthesis
+
+CHANNELS = {"rgb": 3, "ir": 1}
+STRIDE = VariableRateHyperprior.stride
+#: Scales of the three decoder stages that get a spatial alignment module (1/8, 1/4, 1/2).
+STAGE_SCALES = (8, 4, 2)
+
+
+def quality_gains(gains: QualityGains, quality: Tensor | float, batch: int, like: Tensor):
+    """(y, z, y_inv, z_inv) gains for one quality per sample (a scalar is broadcast)."""
+    q = torch.as_tensor(quality, dtype=like.dtype, device=like.device).reshape(-1)
+    if q.numel() == 1:
+        q = q.expand(batch)
+    return gains(q)
+
+
+def padded(n: int) -> int:
+    return -(-n // STRIDE) * STRIDE
+
+
+def latent_shapes(hw: tuple[int, int]) -> dict:
+    """Latent grid sizes of an image of true size hw (padded to the stride)."""
+    ph, pw = padded(hw[0]), padded(hw[1])
+    return {"y": (ph // 16, pw // 16), "hyper": (ph // 64, pw // 64)}
+
+
+def to_current_grid(t: Tensor, scale: int, src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> Tensor:
+    """A reference map at 1/scale onto the current modality's padded grid at 1/scale: the valid
+    region is resampled bilinearly to the current's valid size, then replicate-padded."""
+    if tuple(src_hw) == tuple(dst_hw):
+        return t
+    sh, sw = -(-src_hw[0] // scale), -(-src_hw[1] // scale)
+    dh, dw = -(-dst_hw[0] // scale), -(-dst_hw[1] // scale)
+    gh, gw = padded(dst_hw[0]) // scale, padded(dst_hw[1]) // scale
+    t = F.interpolate(t[..., :sh, :sw], size=(dh, dw), mode="bilinear", align_corners=False)
+    return F.pad(t, (0, gw - dw, 0, gh - dh), mode="replicate") if (gh, gw) != (dh, dw) else t
+
+
+def feature_extractor(in_ch: int, feat: int) -> nn.Sequential:
+    """Image -> `feat` channels at half resolution."""
+    return nn.Sequential(conv(in_ch, feat, 5, 2), nn.LeakyReLU(inplace=True), conv(feat, feat, 3, 1))
+
+
+class ChannelAlignment(nn.Module):
+    """Per-channel affine coefficients from both modalities' features (section 3.2): a few
+    convolutions, spatial average pooling -> gamma, beta of `feat` values each per sample.
+    Starts near the identity (gamma=1, beta=0)."""
+
+    def __init__(self, feat: int) -> None:
+        super().__init__()
+        self.feat = feat
+        self.body = nn.Sequential(
+            conv(2 * feat, feat, 3, 2), nn.LeakyReLU(inplace=True),
+            conv(feat, feat, 3, 2), nn.LeakyReLU(inplace=True),
+            conv(feat, 2 * feat, 3, 1),
+        )
+        nn.init.normal_(self.body[-1].weight, std=1e-3)
+        nn.init.zeros_(self.body[-1].bias)
+
+    def forward(self, f_cur: Tensor, f_ref: Tensor) -> tuple[Tensor, Tensor]:
+        a = self.body(torch.cat([f_cur, f_ref], 1)).mean((2, 3))
+        return 1 + a[:, : self.feat], a[:, self.feat :]
+
+
+def apply_affine(f_ref: Tensor, gamma: Tensor, beta: Tensor) -> Tensor:
+    """Eq. (1): aligned = gamma x f_ref + beta, channel-wise."""
+    return gamma.to(f_ref.dtype)[:, :, None, None] * f_ref + beta.to(f_ref.dtype)[:, :, None, None]
+
+
+class SpatialAlignment(nn.Module):
+    """Section 3.3, eqs. (2)-(4): patch embedding (p=2) of the current and the reference
+    decoder features, window cross-attention blocks (plain, then shifted), inverse embedding."""
+
+    def __init__(self, ch: int, ref_ch: int, dim: int, heads: int, window: int, depth: int = 2,
+                 mlp_ratio: float = 2.0, patch: int = 2) -> None:
+        super().__init__()
+        self.embed = PatchEmbed(ch, dim, patch)
+        self.embed_ref = PatchEmbed(ref_ch, dim, patch)
+        self.blocks = WindowStage(dim, heads, window, depth, mlp_ratio, cross=True)
+        self.unembed = PatchUnembed(dim, ch, patch)
+
+    def forward(self, h: Tensor, ref: Tensor) -> Tensor:
+        return h + self.unembed(self.blocks(self.embed(h), self.embed_ref(ref)))
+
+
+class ConditionalCoder(CompressionModel):
+    """The current modality, coded with the decoded reference (image and decoder features)."""
+
+    def __init__(self, in_ch: int, ref_in_ch: int, ref_N: int, N: int = 64, M: int = 96, F: int = 64,
+                 attn_dim: int = 48, heads: int = 3, window: int = 4, mlp_ratio: float = 2.0,
+                 levels: int = 6, channel_align: bool = True, spatial_align: bool = True) -> None:
+        super().__init__()
+        self.F = F
+        self.feat_cur = feature_extractor(in_ch, F)
+        self.feat_ref = feature_extractor(ref_in_ch, F)
+        self.align = ChannelAlignment(F) if channel_align else None
+        self.g_a = nn.Sequential(conv(2 * F, N), GDN(N), conv(N, N), GDN(N), conv(N, M))
+        self.g_s = nn.ModuleList([
+            nn.Sequential(deconv(M, N), GDN(N, inverse=True)),
+            nn.Sequential(deconv(N, N), GDN(N, inverse=True)),
+            nn.Sequential(deconv(N, N), GDN(N, inverse=True)),
+        ])
+        self.sam = nn.ModuleList(
+            SpatialAlignment(N, ref_N, attn_dim, heads, window, 2, mlp_ratio) for _ in STAGE_SCALES
+        ) if spatial_align else None
+        self.feature_decoder = nn.Sequential(conv(N + F, N, 3, 1), nn.LeakyReLU(inplace=True), deconv(N, in_ch))
+        self.gains = QualityGains(levels, M, N)
+        self.latent_codec = GainHyperpriorLatentCodec(
+            latent_codec={
+                "y": GaussianConditionalLatentCodec(quantizer="ste"),
+                "hyper": GainHyperLatentCodec(EntropyBottleneck(N), hyper_analysis(N, M), hyper_synthesis(N, M)),
+            }
+        )
+
+    # -- the pieces both sides share --------------------------------------------------------------
+    def context(self, ref_img: Tensor, f_cur: Tensor | None = None, gamma: Tensor | None = None,
+                beta: Tensor | None = None) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """Aligned reference features; the encoder computes gamma/beta from f_cur, the decoder
+        passes the received ones."""
+        f_ref = self.feat_ref(ref_img)
+        if self.align is None:
+            return f_ref, None, None
+        if gamma is None or beta is None:
+            if f_cur is None:
+                raise ValueError("channel alignment needs the current features or received gamma/beta")
+            gamma, beta = self.align(f_cur, f_ref)
+        return apply_affine(f_ref, gamma, beta), gamma, beta
+
+    def analysis(self, x: Tensor, ref_img: Tensor) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        f_cur = self.feat_cur(x)
+        ctx, gamma, beta = self.context(ref_img, f_cur)
+        return self.g_a(torch.cat([f_cur, ctx], 1)), ctx, gamma, beta
+
+    def synthesis(self, y_hat: Tensor, ctx: Tensor, ref_feats: list[Tensor]) -> Tensor:
+        h = y_hat
+        for j, stage in enumerate(self.g_s):
+            h = stage(h)
+            if self.sam is not None:
+                h = self.sam[j](h, ref_feats[j])
+        return self.feature_decoder(torch.cat([h, ctx], 1))
+
+    # -- training, encoding, decoding ---------------------------------------------------------------
+    def forward(self, x: Tensor, ref_img: Tensor, ref_feats: list[Tensor], quality: Tensor | float) -> dict:
+        y, ctx, gamma, beta = self.analysis(x, ref_img)
+        gains = quality_gains(self.gains, quality, x.shape[0], y)
+        out = self.latent_codec(y, *gains)
+        return {"x_hat": self.synthesis(out["y_hat"], ctx, ref_feats), "likelihoods": out["likelihoods"],
+                "gamma": gamma, "beta": beta}
+
+    def compress(self, x: Tensor, ref_img: Tensor, quality: float) -> dict:
+        y, _, gamma, beta = self.analysis(x, ref_img)
+        gains = quality_gains(self.gains, quality, x.shape[0], y)
+        out = self.latent_codec.compress(y, *gains)
+        return {"strings": out["strings"], "gamma": gamma, "beta": beta}
+
+    def decompress(self, strings: list, shape: dict, ref_img: Tensor, ref_feats: list[Tensor],
+                   gamma: Tensor | None, beta: Tensor | None, quality: float) -> Tensor:
+        ref = next(self.parameters())
+        _, _, yg_inv, zg_inv = quality_gains(self.gains, quality, len(strings[0]), ref)
+        y_hat = self.latent_codec.decompress(strings, shape, yg_inv, zg_inv)["y_hat"]
+        ctx, _, _ = self.context(ref_img, gamma=gamma, beta=beta)
+        return self.synthesis(y_hat, ctx, ref_feats).clamp_(0, 1)
+
+
+class ConditionalPair(nn.Module):
+    """Trainable pair module: rgb (B,3,H,W), ir (B,1,H,W) in [0, 1], quality (B,) in [0, 1].
+
+    init_reference_from: a weights file or checkpoint of the independent baseline
+    (`rgbir_compress/weights/hyperprior.pth`); its colour (reference="rgb") or thermal branch
+    initialises the reference branch. Not recorded in `.config` (the trained weights carry it).
+    freeze_reference: train only the conditional branch (the report's recipe); the reference
+    branch then runs in eval mode, i.e. with rounding exactly as when coding.
+    """
+
+    stride = STRIDE
+    codec_name = "conditional"
+
+    def __init__(self, reference: str = "rgb", N_ref: int = 64, M_ref: int = 96, N: int = 64, M: int = 96,
+                 F: int = 64, attn_dim: int = 48, heads: int = 3, window: int = 4, mlp_ratio: float = 2.0,
+                 levels: int = 6, channel_align: bool = True, spatial_align: bool = True,
+                 freeze_reference: bool = False, init_reference_from: str = "") -> None:
+        super().__init__()
+        if reference not in CHANNELS:
+            raise ValueError(f"reference must be 'rgb' or 'ir', got {reference!r}")
+        self.reference = reference
+        self.current = "ir" if reference == "rgb" else "rgb"
+        self.freeze_reference = bool(freeze_reference)
+        self.config = {"reference": reference, "N_ref": N_ref, "M_ref": M_ref, "N": N, "M": M, "F": F,
+                       "attn_dim": attn_dim, "heads": heads, "window": window, "mlp_ratio": mlp_ratio,
+                       "levels": levels, "channel_align": bool(channel_align),
+                       "spatial_align": bool(spatial_align), "freeze_reference": self.freeze_reference}
+        self.ref = VariableRateHyperprior(CHANNELS[reference], N_ref, M_ref, levels)
+        self.cur = ConditionalCoder(CHANNELS[self.current], CHANNELS[reference], N_ref, N, M, F, attn_dim,
+                                    heads, window, mlp_ratio, levels, channel_align, spatial_align)
+        if init_reference_from:
+            self.load_reference(init_reference_from)
+        if self.freeze_reference:
+            self.ref.requires_grad_(False)
+
+    @property
+    def channel_align(self) -> bool:
+        return self.cur.align is not None
+
+    @property
+    def affine_size(self) -> int:
+        """Floats sent per coefficient vector (0 without channel alignment)."""
+        return self.cur.F if self.channel_align else 0
+
+    def train(self, mode: bool = True) -> "ConditionalPair":
+        super().train(mode)
+        if self.freeze_reference:
+            self.ref.eval()
+        return self
+
+    def load_reference(self, path: str | Path) -> None:
+        """Reference branch <- the matching branch of an independent-baseline weights file."""
+        from ....train.checkpoint import TABLE_SUFFIXES
+
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"init_reference_from: no baseline weights at {path} (train the "
+                                    "baseline first: config/train/hyperprior.yaml)")
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+        if blob.get("arch", "independent") != "independent":
+            raise ValueError(f"{path}: reference weights must come from the independent baseline, "
+                             f"not {blob.get('arch')!r}")
+        prefix = f"{self.reference}."
+        state = {k[len(prefix):]: v.float() if v.is_floating_point() else v
+                 for k, v in (blob.get("state_dict") or blob["model"]).items()
+                 if k.startswith(prefix) and not k.endswith(TABLE_SUFFIXES)}
+        missing, unexpected = self.ref.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.endswith(TABLE_SUFFIXES)]
+        if missing or unexpected or not state:
+            raise ValueError(f"{path}: its {self.reference} branch does not fit N_ref/M_ref/levels "
+                             f"{self.config['N_ref']}/{self.config['M_ref']}/{self.config['levels']} "
+                             f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+
+    # -- reference branch: the baseline's coder, exposing its decoder's intermediate maps -----------
+    def _ref_synthesis(self, y_hat: Tensor) -> tuple[Tensor, list[Tensor]]:
+        h, feats = y_hat, []
+        for layer in self.ref.g_s:
+            h = layer(h)
+            if isinstance(layer, GDN):
+                feats.append(h)
+        return h, feats[: len(STAGE_SCALES)]
+
+    def _ref_forward(self, x: Tensor, quality: Tensor) -> dict:
+        y = self.ref.g_a(x)
+        out = self.ref.latent_codec(y, *quality_gains(self.ref.gains, quality, x.shape[0], y))
+        x_hat, feats = self._ref_synthesis(out["y_hat"])
+        return {"x_hat": x_hat, "likelihoods": out["likelihoods"], "feats": feats}
+
+    def _ref_for_current(self, x_hat: Tensor, feats: list[Tensor], ref_hw, cur_hw):
+        img = to_current_grid(x_hat.clamp(0, 1), 1, ref_hw, cur_hw)
+        return img, [to_current_grid(f, s, ref_hw, cur_hw) for f, s in zip(feats, STAGE_SCALES)]
+
+    def split(self, rgb, ir):
+        """(reference, current) of a pair given as (rgb, ir)."""
+        return (rgb, ir) if self.reference == "rgb" else (ir, rgb)
+
+    # -- training ---------------------------------------------------------------------------------
+    def forward(self, rgb: Tensor, ir: Tensor, quality: Tensor) -> dict[str, Tensor]:
+        """The training loss (DDP hooks forward, so the loss is computed here). The affine
+        coefficients' fixed 2*F*32 bits do not depend on the weights; they are reported as
+        bpp_affine and left out of the loss and of bpp_<current>."""
+        x_ref, x_cur = self.split(rgb, ir)
+        with torch.no_grad() if self.freeze_reference else nullcontext():
+            ref = self._ref_forward(x_ref, quality)
+        ref_img, feats = self._ref_for_current(ref["x_hat"], ref["feats"], x_ref.shape[-2:], x_cur.shape[-2:])
+        cur = self.cur(x_cur, ref_img, feats, quality)
+        r = rd_loss(x_ref, ref, quality)
+        c = rd_loss(x_cur, cur, quality)
+        loss = c["loss"] if self.freeze_reference else c["loss"] + r["loss"]
+        n, _, h, w = x_cur.shape
+        return {
+            "loss": loss,
+            f"bpp_{self.reference}": r["bpp"], f"psnr_{self.reference}": r["psnr"],
+            f"bpp_{self.current}": c["bpp"], f"psnr_{self.current}": c["psnr"],
+            "bpp_affine": x_cur.new_tensor(2 * self.affine_size * 32 / (h * w)),
+        }
+
+    def aux_loss(self) -> Tensor:
+        aux = self.cur.aux_loss()
+        return aux if self.freeze_reference else aux + self.ref.aux_loss()
+
+    def update(self, force: bool = True) -> None:
+        """Build the entropy coder's CDF tables (before compress/decompress or shipping)."""
+        self.ref.update(force=force)
+        self.cur.update(force=force)
+
+    # -- coding (padded tensors in, strings out; the codec wrapper handles bytes) ----------------------
+    def compress(self, x_ref: Tensor, x_cur: Tensor, ref_hw: tuple[int, int], cur_hw: tuple[int, int],
+                 quality: float) -> dict:
+        """Reference first; the current modality is conditioned on the reference exactly as the
+        decoder will reconstruct it (y_hat from the entropy coder, not the encoder's y)."""
+        y = self.ref.g_a(x_ref)
+        out = self.ref.latent_codec.compress(y, *quality_gains(self.ref.gains, quality, x_ref.shape[0], y))
+        x_hat, feats = self._ref_synthesis(out["y_hat"])
+        ref_img, _ = self._ref_for_current(x_hat, [], ref_hw, cur_hw)
+        cur = self.cur.compress(x_cur, ref_img, quality)
+        return {"ref_strings": out["strings"], "cur_strings": cur["strings"],
+                "gamma": cur["gamma"], "beta": cur["beta"]}
+
+    def decompress(self, ref_strings: list, cur_strings: list, ref_hw: tuple[int, int],
+                   cur_hw: tuple[int, int], gamma: Tensor | None, beta: Tensor | None,
+                   quality: float) -> tuple[Tensor, Tensor]:
+        """-> (reference, current) reconstructions on their padded grids, in [0, 1]."""
+        ref = next(self.parameters())
+        _, _, yg_inv, zg_inv = quality_gains(self.ref.gains, quality, len(ref_strings[0]), ref)
+        y_hat = self.ref.latent_codec.decompress(ref_strings, latent_shapes(ref_hw), yg_inv, zg_inv)["y_hat"]
+        x_hat, feats = self._ref_synthesis(y_hat)
+        ref_img, feats = self._ref_for_current(x_hat, feats, ref_hw, cur_hw)
+        cur = self.cur.decompress(cur_strings, latent_shapes(cur_hw), ref_img, feats, gamma, beta, quality)
+        return x_hat.clamp_(0, 1), cur
+

@@ -1,0 +1,233 @@
+"""`rgbir-compress eval` (rate-distortion over a manifest) and `rgbir-compress bench` (throughput)."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from ..codecs import names
+from ..codecs.base import PairCodec
+from . import provenance
+from .runner import CodecUnavailable, PairSource, default_qualities, open_codec
+
+DEFINITIONS = {
+    "container_bytes": "size of the .rgbir container (header, both bitstreams, affine, crc32)",
+    "rgb_bytes/thermal_bytes": "length of each modality's bitstream as written by the codec",
+    "bpp_rgb": "8 * rgb_bytes / colour pixels (affine bytes added when the codec conditions RGB)",
+    "bpp_thermal": "8 * (thermal_bytes + affine_bytes) / thermal pixels",
+    "bpp_container": "8 * container_bytes / colour pixels",
+    "psnr_rgb": "dB over the 3 RGB channels, peak 255; null = lossless",
+    "psnr_thermal": "dB over the one thermal channel, peak 255 (mono8) or the frame's count range (mono16)",
+    "thermal_rmse": "RMS error of thermal in the original units (8-bit levels or 16-bit counts)",
+    "msssim_*": "MS-SSIM (pytorch-msssim, 5 scales); null when the smaller side is under 161 px",
+    "encode_ms/decode_ms": "wall time of encode + container write / container read + decode",
+    "summary.curves": "per codec and quality, means over pairs; infinite PSNR counted as 100 dB",
+    "summary.bd_rate": "Bjontegaard delta rate (%) vs the reference per modality on PSNR and on "
+                       "MS-SSIM in dB (-10 log10(1 - MS-SSIM)), Akima, bjontegaard package; "
+                       "overlap = shared fraction of the quality range",
+}
+
+
+def _split_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _qualities(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    vals = [float(v) for v in _split_list(text)]
+    bad = [v for v in vals if not 0.0 <= v <= 1.0]
+    if bad:
+        raise argparse.ArgumentTypeError(f"qualities must be in [0, 1], got {bad}")
+    return sorted(set(vals))
+
+
+def _json_safe(obj):
+    """Strict JSON: non-finite floats (lossless PSNR, missing values) become null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _err(cmd: str, message: str) -> None:
+    print(f"rgbir-compress {cmd}: error: {message}", file=sys.stderr)
+
+
+def _open_codecs(cmd: str, requested: list[str], device: str, threads: int) -> tuple[dict[str, PairCodec], dict[str, str]]:
+    """Create each requested codec; unavailable ones are reported on stderr and skipped."""
+    known = names()
+    unknown = [n for n in requested if n not in known]
+    if unknown:
+        raise KeyError(f"unknown codec(s) {', '.join(unknown)}; available: {', '.join(known)}")
+    opened: dict[str, PairCodec] = {}
+    skipped: dict[str, str] = {}
+    for name in requested:
+        try:
+            opened[name] = open_codec(name, device=device, threads=threads)
+        except CodecUnavailable as exc:
+            skipped[name] = str(exc)
+            print(f"rgbir-compress {cmd}: skipping {exc}", file=sys.stderr)
+    return opened, skipped
+
+
+def _pairs(args: argparse.Namespace) -> list[PairSource]:
+    from ..train.data import read_manifest
+
+    manifest = Path(args.manifest)
+    found = read_manifest(manifest, split=args.split, source=args.source)
+    if args.limit:
+        found = found[: args.limit]
+    root = manifest.parent
+    return [PairSource(str(p.rgb.relative_to(root)) if p.rgb.is_relative_to(root) else str(p.rgb), p.rgb, p.ir)
+            for p in found]
+
+
+# -- eval ---------------------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .plot import plot_rd
+    from .runner import evaluate
+    from .summary import format_tables, summarize
+
+    try:
+        requested = _split_list(args.codec)
+        qualities_all = _qualities(args.qualities)
+        codecs, skipped = _open_codecs("eval", requested, args.device, args.threads)
+        pairs = _pairs(args)
+    except (KeyError, ValueError, OSError) as exc:
+        _err("eval", exc.args[0] if isinstance(exc, KeyError) else str(exc))
+        return 1
+    if not codecs:
+        _err("eval", "no requested codec is available")
+        return 1
+    if not pairs:
+        _err("eval", f"no pairs in {args.manifest} for split={args.split} source={args.source}")
+        return 1
+    qualities = {n: qualities_all or default_qualities(n) for n in codecs}
+    records = evaluate(pairs, codecs, qualities, progress=not args.no_progress)
+    summary = summarize(records, args.reference)
+    print(format_tables(summary))
+    if args.reference not in codecs:
+        print(f"\n(no BD-rates: reference codec {args.reference!r} was not evaluated)")
+    result = {
+        **provenance.header(),
+        "kind": "rgbir-compress eval",
+        "manifest": str(args.manifest),
+        "filters": {"split": args.split, "source": args.source, "limit": args.limit},
+        "pairs": len(pairs),
+        "codecs": {n: {"model_id": c.model_id, "quality_help": c.quality_help, "qualities": qualities[n]}
+                   for n, c in codecs.items()},
+        "unavailable": skipped,
+        "reference": args.reference,
+        "definitions": DEFINITIONS,
+        "summary": summary,
+        "records": records,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(_json_safe(result), indent=1) + "\n")
+    print(f"\nwrote {out}")
+    if args.plot:
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        plot_rd(summary, args.plot, title=f"{args.manifest} split={args.split} source={args.source}, "
+                                          f"{len(pairs)} pairs")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+# -- bench --------------------------------------------------------------------------------------
+def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tuple[dict, str]:
+    from .bench import synthetic_pair
+    from .images import load_rgb, load_thermal, resize_pair
+
+    if args.manifest:
+        pairs = _pairs(args)
+        if not pairs:
+            raise ValueError(f"no pairs in {args.manifest} for split={args.split} source={args.source}")
+        rgb, thermal = load_rgb(pairs[0].rgb), load_thermal(pairs[0].ir)
+        return ({s: resize_pair(rgb, thermal, s) for s in sizes},
+                f"real pair {pairs[0].name} ({rgb.shape[1]}x{rgb.shape[0]}) resized bicubic to each size")
+    return {s: synthetic_pair(*s) for s in sizes}, "synthetic pair (gradients, flat objects, noise)"
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import bench_table, parse_size, run_bench
+
+    try:
+        sizes = [parse_size(s) for s in _split_list(args.sizes)]
+        requested = _split_list(args.codec) if args.codec else names()
+        import torch
+
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        codecs, skipped = _open_codecs("bench", requested, args.device, args.threads)
+        inputs, source = _bench_inputs(args, sizes)
+    except (KeyError, ValueError, OSError) as exc:
+        _err("bench", exc.args[0] if isinstance(exc, KeyError) else str(exc))
+        return 1
+    if not codecs:
+        _err("bench", "no requested codec is available")
+        return 1
+    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    print(f"torch threads: {torch.get_num_threads()}; device for learned codecs: {device}; "
+          f"input: {source}; quality {args.quality}; median of {args.repeat}")
+    rows = run_bench(codecs, inputs, args.quality, args.repeat, progress=not args.no_progress)
+    print(bench_table(rows))
+    if args.out:
+        result = {
+            **provenance.header(),
+            "kind": "rgbir-compress bench",
+            "torch_threads": torch.get_num_threads(),
+            "device": device,
+            "input": source,
+            "codecs": {n: {"model_id": c.model_id} for n, c in codecs.items()},
+            "unavailable": skipped,
+            "rows": rows,
+        }
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(_json_safe(result), indent=1) + "\n")
+        print(f"wrote {out}")
+    return 0
+
+
+# -- parsers ------------------------------------------------------------------------------------
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--split", help="keep manifest rows with this split (e.g. val)")
+    p.add_argument("--source", help="keep manifest rows with this source (e.g. m3fd)")
+    p.add_argument("--device", default="auto", help="device for learned codecs: auto, cpu, cuda[:N]")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="rate-distortion of codecs over a manifest of pairs",
+                       description="Encode every pair at every quality through real container bytes; "
+                                   "report bpp, PSNR, MS-SSIM, timings, mean curves and BD-rates.")
+    p.add_argument("--manifest", required=True, help="CSV with columns rgb, ir (paths relative to it)")
+    p.add_argument("--codec", required=True, help="codec name(s), comma-separated")
+    p.add_argument("--qualities", help="comma-separated qualities in [0, 1] for every codec "
+                                       "(default: per-codec defaults with overlapping rates)")
+    p.add_argument("--reference", default="jpeg", help="BD-rate anchor (default jpeg)")
+    p.add_argument("--out", required=True, help="results JSON")
+    p.add_argument("--plot", help="RD plot PNG (RGB and thermal panels)")
+    p.add_argument("--limit", type=int, default=0, help="first N pairs only")
+    _common(p)
+    p.set_defaults(func=cmd_eval)
+
+    b = sub.add_parser("bench", help="encode/decode throughput and peak memory per codec",
+                       description="Throughput (pairs/s) and peak memory at fixed sizes.")
+    b.add_argument("--codec", help="codec name(s), comma-separated (default: all)")
+    b.add_argument("--sizes", default="640x512,1280x1024", help="WIDTHxHEIGHT list (both modalities)")
+    b.add_argument("--repeat", type=int, default=5, help="timed round trips per codec and size")
+    b.add_argument("--quality", type=float, default=0.5, help="quality in [0, 1]")
+    b.add_argument("--manifest", help="resize the first pair of this manifest (default: synthetic)")
+    b.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
+    b.add_argument("--out", help="also write the rows as JSON")
+    _common(b)
+    b.set_defaults(func=cmd_bench)

@@ -1,0 +1,129 @@
+"""The evaluation loop: every pair x codec x quality through encode -> container bytes -> decode.
+
+Rates are counted from the container bytes actually produced (`container.dumps`), and the decoder
+sees only those bytes, so a codec cannot report a rate it did not write or an image it did not
+decode. Timings include the container step on each side.
+"""
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from tqdm import tqdm
+
+from .. import container
+from ..codecs import create, get_class
+from ..codecs.base import PairCodec
+from ..frame import ImagePair
+from .images import load_rgb, load_thermal
+from .metrics import ms_ssim, psnr
+
+#: Qualities per codec chosen so that the classical codecs' mean rates on val/m3fd overlap
+#: (see docs/results_classical.md); any codec not listed gets FALLBACK_QUALITIES.
+DEFAULT_QUALITIES: dict[str, tuple[float, ...]] = {}
+FALLBACK_QUALITIES: tuple[float, ...] = (0.1, 0.26, 0.42, 0.58, 0.74, 0.9)
+
+
+class CodecUnavailable(RuntimeError):
+    """A registered codec that cannot run here (no weights, missing library); the message says why."""
+
+
+@dataclass(frozen=True)
+class PairSource:
+    name: str
+    rgb: Path
+    ir: Path
+
+
+def default_qualities(name: str) -> list[float]:
+    return list(DEFAULT_QUALITIES.get(name, FALLBACK_QUALITIES))
+
+
+def open_codec(name: str, device: str = "auto", threads: int = 0) -> PairCodec:
+    """Create a codec by name; learned codecs get device/threads. Raises CodecUnavailable."""
+    from ..codecs.learned.weights import MissingWeightsError
+
+    try:
+        cls = get_class(name)
+        params = inspect.signature(cls.__init__).parameters
+        kwargs = {k: v for k, v in (("device", device), ("threads", threads)) if k in params}
+        return create(name, **kwargs)
+    except MissingWeightsError as exc:
+        raise CodecUnavailable(f"{name}: unavailable: no weights ({exc})") from exc
+    except KeyError:
+        raise
+    except (ImportError, OSError, RuntimeError) as exc:
+        raise CodecUnavailable(f"{name}: unavailable: {type(exc).__name__}: {exc}") from exc
+
+
+def thermal_peak(thermal: np.ndarray) -> float:
+    """PSNR peak for thermal: 255 for mono8; for mono16 the frame's own range of counts, because
+    a radiometric frame uses a few thousand of the 65535 counts and dB over 65535 would flatter."""
+    if thermal.dtype == np.uint16:
+        return float(max(int(thermal.max()) - int(thermal.min()), 1))
+    return 255.0
+
+
+def measure(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: float) -> dict:
+    """One encode/decode through real container bytes, with rates, distortions and timings."""
+    t0 = time.perf_counter()
+    cp = codec.encode(ImagePair(rgb=rgb, thermal=thermal), quality)
+    blob = container.dumps(cp)
+    t1 = time.perf_counter()
+    out = codec.decode(container.loads(blob))
+    t2 = time.perf_counter()
+    if out.rgb.shape != rgb.shape or out.thermal.shape != thermal.shape or out.thermal.dtype != thermal.dtype:
+        raise RuntimeError(f"{codec.name}: decoded {out.rgb.shape}/{out.thermal.shape} from {rgb.shape}/{thermal.shape}")
+    affine_bytes = 4 * (cp.affine_gamma.size + cp.affine_beta.size)
+    rgb_bits = 8 * len(cp.rgb_data)
+    th_bits = 8 * len(cp.thermal_data)
+    if getattr(codec, "affine_modality", "thermal") == "rgb":
+        rgb_bits += 8 * affine_bytes
+    else:
+        th_bits += 8 * affine_bytes
+    rgb_px = rgb.shape[0] * rgb.shape[1]
+    th_px = thermal.shape[0] * thermal.shape[1]
+    peak = thermal_peak(thermal)
+    err = thermal.astype(np.float64) - out.thermal.astype(np.float64)
+    return {
+        "quality": float(quality),
+        "rgb_hw": list(rgb.shape[:2]),
+        "thermal_hw": list(thermal.shape),
+        "thermal_encoding": cp.thermal_encoding,
+        "container_bytes": len(blob),
+        "rgb_bytes": len(cp.rgb_data),
+        "thermal_bytes": len(cp.thermal_data),
+        "affine_bytes": affine_bytes,
+        "bpp_rgb": rgb_bits / rgb_px,
+        "bpp_thermal": th_bits / th_px,
+        "bpp_container": 8 * len(blob) / rgb_px,
+        "psnr_rgb": psnr(rgb, out.rgb),
+        "psnr_thermal": psnr(thermal, out.thermal, peak=peak),
+        "thermal_peak": peak,
+        "thermal_rmse": float(np.sqrt(np.mean(err**2))),
+        "msssim_rgb": ms_ssim(rgb, out.rgb),
+        "msssim_thermal": ms_ssim(thermal, out.thermal, peak=peak),
+        "encode_ms": 1000 * (t1 - t0),
+        "decode_ms": 1000 * (t2 - t1),
+    }
+
+
+def evaluate(pairs: Iterable[PairSource], codecs: dict[str, PairCodec],
+             qualities: dict[str, list[float]], *, progress: bool = True) -> list[dict]:
+    """Records for every pair x codec x quality. Each pair's files are read once."""
+    pairs = list(pairs)
+    total = len(pairs) * sum(len(qualities[name]) for name in codecs)
+    records: list[dict] = []
+    with tqdm(total=total, unit="code", desc="eval", disable=not progress, dynamic_ncols=True) as bar:
+        for pair in pairs:
+            rgb, thermal = load_rgb(pair.rgb), load_thermal(pair.ir)
+            for name, codec in codecs.items():
+                bar.set_postfix_str(f"{name} {pair.name}", refresh=False)
+                for q in qualities[name]:
+                    records.append({"pair": pair.name, "codec": name, **measure(codec, rgb, thermal, q)})
+                    bar.update()
+    return records

@@ -1,0 +1,129 @@
+"""Decoder node (across the link): CompressedRGBIR -> colour + thermal sensor_msgs/Image.
+
+Subscribes `compressed` and republishes `rgb/image` and `thermal/image` (remappable) with the
+original stamps, frame_ids and encodings (mono16 comes back as mono16). A message it cannot decode
+(corrupt, truncated, unknown codec, weights it does not have) is logged, counted and skipped.
+
+Run: `ros2 run rgbir_compress decoder_node`, or `python -m rgbir_compress.ros.decoder_node --ros-args ...`.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+from ..codecs.base import PairCodec
+from ..container.message import from_message
+from ..errors import DecodeError
+from ..msg import CompressedRGBIR
+from .codec_loader import create_codec
+from .convert import array_to_image
+from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
+from .params import DECODER_PARAMS, declare, qos_profile
+from .stats import Counters, Percentiles, RateMeter
+
+IN_TOPIC, RGB_TOPIC, THERMAL_TOPIC = "compressed", "rgb/image", "thermal/image"
+
+
+class DecoderNode(Node):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("rgbir_decoder", **kwargs)
+        self.params = p = declare(self, DECODER_PARAMS)
+        self._codecs: dict[str, PairCodec | DecodeError] = {}
+        self.counters = Counters("msgs_in", "pairs_out", "decode_failures")
+        self.in_meter, self.out_meter = RateMeter(), RateMeter()
+        self.decode_ms, self.latency_ms = Percentiles(), Percentiles()
+        self.problems = ProblemLog(self.get_logger().error)
+        self.last_failure = ""
+        out_qos = qos_profile(p["output_qos"])
+        self.rgb_pub = self.create_publisher(Image, RGB_TOPIC, out_qos)
+        self.thermal_pub = self.create_publisher(Image, THERMAL_TOPIC, out_qos)
+        self.sub = self.create_subscription(CompressedRGBIR, IN_TOPIC, self._on_message, qos_profile(p["input_qos"]))
+        self.diagnostics = DiagnosticsReporter(self, "rgbir_compress: decoder", p["diagnostics_period"],
+                                               self._collect)
+        self.get_logger().info(
+            f"decoding {self.resolve_topic_name(IN_TOPIC)} -> {self.resolve_topic_name(RGB_TOPIC)} + "
+            f"{self.resolve_topic_name(THERMAL_TOPIC)}"
+        )
+
+    def _codec_for(self, name: str) -> PairCodec:
+        """The codec a stream names, created on first use; a failure is remembered as a DecodeError."""
+        if name not in self._codecs:
+            p = self.params
+            try:
+                self._codecs[name] = create_codec(name, p["device"], p["weights"], p["threads"])
+                self.get_logger().info(f"decoding {name!r} streams with {self._codecs[name].model_id}")
+            except KeyError:
+                self._codecs[name] = DecodeError(f"unknown codec {name!r}")
+            except Exception as exc:  # noqa: BLE001 - missing torch, weights, ...
+                self._codecs[name] = DecodeError(f"codec {name!r} is not available here: {type(exc).__name__}: {exc}")
+        codec = self._codecs[name]
+        if isinstance(codec, DecodeError):
+            raise codec
+        return codec
+
+    def _on_message(self, msg: CompressedRGBIR) -> None:
+        t0 = time.perf_counter()
+        self.counters.inc("msgs_in")
+        self.in_meter.tick(len(msg.rgb_data) + len(msg.thermal_data) + 4 * (len(msg.affine_gamma) + len(msg.affine_beta)))
+        try:
+            cp = from_message(msg)
+            pair = self._codec_for(cp.codec).decode(cp)
+        except Exception as exc:  # noqa: BLE001 - DecodeError expected; anything else must not kill the node
+            self.counters.inc("decode_failures")
+            what = str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}"
+            self.last_failure = what
+            self.problems.report(what.split(":")[0][:80],
+                                 f"skipping undecodable message (stamp {msg.header.stamp.sec}."
+                                 f"{msg.header.stamp.nanosec:09d}, frame_id {msg.header.frame_id!r}): {what}")
+            return
+        self.decode_ms.add(1e3 * (time.perf_counter() - t0))
+        self.rgb_pub.publish(array_to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id))
+        self.thermal_pub.publish(array_to_image(pair.thermal, pair.thermal_encoding, pair.thermal_stamp,
+                                                pair.thermal_frame_id))
+        self.counters.inc("pairs_out")
+        self.out_meter.tick(pair.rgb.nbytes + pair.thermal.nbytes)
+        self.latency_ms.add((self.get_clock().now().nanoseconds - pair.stamp.ns) / 1e6)
+
+    def _collect(self) -> tuple[int, str, dict[str, Any]]:
+        c = self.counters.snapshot()
+        in_hz, kbps = self.in_meter.rates()
+        out_hz, raw_kbps = self.out_meter.rates()
+        dec50, dec95 = self.decode_ms.p(50, 95)
+        lat50, lat95 = self.latency_ms.p(50, 95)
+        values = {
+            "in_hz": in_hz, "kbps": kbps, "out_hz": out_hz, "raw_kbps": raw_kbps,
+            "decode_ms_p50": dec50, "decode_ms_p95": dec95, "latency_ms_p50": lat50, "latency_ms_p95": lat95,
+            **c, "last_failure": self.last_failure,
+            "codecs": ", ".join(k for k, v in self._codecs.items() if not isinstance(v, DecodeError)),
+        }
+        if c["decode_failures"]:
+            return WARN, f"{c['decode_failures']} undecodable messages skipped", values
+        return OK, "ok", values
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = DecoderNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except ValueError as exc:
+        rclpy.logging.get_logger("rgbir_decoder").fatal(str(exc))
+        return 1
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Which samples a rank sees, in which order, with which crop seed: a pure function of
+(seed, epoch, position), so a resumed run sees exactly the batches an uninterrupted one would."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+from torch.utils.data import Sampler
+
+from .data import SampleKey
+
+
+class EpochSampler(Sampler[SampleKey]):
+    """A fixed permutation per (seed, epoch), sharded by rank, starting at sample `start` of this
+    rank's shard. Yields `(index, (seed, epoch, position))`: the dataset seeds its crop generator
+    from those words, so crops do not depend on DataLoader workers or on process RNG state."""
+
+    def __init__(self, n: int, seed: int, epoch: int, start: int, rank: int, world: int) -> None:
+        g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        perm = torch.randperm(n, generator=g).tolist()
+        per_rank = n // world
+        first = rank * per_rank
+        self.keys: list[SampleKey] = [
+            (perm[pos], (seed, epoch, pos)) for pos in range(first + start, first + per_rank)
+        ]
+
+    def __iter__(self) -> Iterator[SampleKey]:
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def batches_per_epoch(n: int, world: int, batch_size: int) -> int:
+    """Full batches each rank draws from one pass over `n` samples (the last partial is dropped)."""
+    return (n // world) // batch_size
+
+
+def repeat_for(n: int, world: int, batch_size: int) -> int:
+    """How often to repeat a tiny set of `n` pairs so every rank gets at least one batch per epoch."""
+    need = world * batch_size
+    return max(1, -(-need // n))

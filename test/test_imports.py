@@ -1,0 +1,113 @@
+"""Only `rgbir_compress/ros/` may touch ROS: the codec library (codecs, container, train, eval, cli)
+runs on machines without ROS, and `bag/` works through rosbags alone. Checked on the source (ast,
+so lazy imports inside functions count too) and at run time in a clean interpreter."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "rgbir_compress"
+# ROS client libraries and message packages (rosbags, a pure-Python reader/writer, is allowed).
+# rgbir_compress.msg is the generated message: it imports std_msgs and builtin_interfaces.
+ROS_MODULES = {
+    "rclpy", "sensor_msgs", "std_msgs", "message_filters", "launch", "launch_ros", "diagnostic_msgs",
+    "builtin_interfaces", "rosidl_runtime_py", "rosidl_parser", "rosidl_generator_py", "rosbag2_py",
+    "cv_bridge", "tf2_ros", "rgbir_compress.msg", "rgbir_compress.ros",
+}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _imported_names(path: Path, source: str | None = None) -> set[str]:
+    """Absolute module names imported by a file, relative imports resolved. `source` stands in for
+    the file's text (the checker's own test uses it)."""
+    text = path.read_text(encoding="utf-8") if source is None else source
+    tree = ast.parse(text, filename=str(path))
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+        elif (  # importlib.import_module("...") with a literal name
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            names.add(node.args[0].value)
+    return names
+
+
+def _ros_imports(path: Path) -> list[str]:
+    return sorted(
+        name for name in _imported_names(path)
+        if any(name == ros or name.startswith(ros + ".") for ros in ROS_MODULES)
+    )
+
+
+def _files(under: Path) -> list[Path]:
+    return sorted(p for p in under.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+CORE_FILES = [p for p in _files(PACKAGE) if "ros" not in p.relative_to(PACKAGE).parts[:1]]
+
+
+def test_the_walk_sees_the_package():
+    names = {_module_name(p) for p in CORE_FILES}
+    assert {"rgbir_compress.codecs.base", "rgbir_compress.container.codec"} <= names
+    assert not any(n.startswith("rgbir_compress.ros") for n in names)
+
+
+def test_the_checker_catches_ros_imports():
+    source = (
+        "import rclpy\nfrom sensor_msgs.msg import Image\nfrom ..ros import params\n"
+        "def f():\n    import importlib\n    importlib.import_module('launch_ros.actions')\n"
+    )
+    names = _imported_names(PACKAGE / "codecs" / "example.py", source)
+    assert {"rclpy", "sensor_msgs.msg", "rgbir_compress.ros", "launch_ros.actions"} <= names
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_core_module_imports_no_ros(path):
+    found = _ros_imports(path)
+    assert not found, f"{path.relative_to(PACKAGE.parent)} imports ROS modules {found}; only rgbir_compress/ros/ may"
+
+
+def test_bag_imports_no_rclpy():
+    offenders = {
+        str(p.relative_to(PACKAGE.parent)): sorted(n for n in _imported_names(p) if n.split(".")[0] == "rclpy")
+        for p in _files(PACKAGE / "bag")
+    }
+    assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_core_imports_load_no_ros_at_run_time():
+    """Transitive imports too: a clean interpreter imports the core and lists any ROS module loaded."""
+    code = (
+        "import sys\n"
+        "import rgbir_compress.codecs, rgbir_compress.container, rgbir_compress.container.message\n"
+        "import rgbir_compress.codecs.classical\n"
+        "from rgbir_compress.codecs import registry; registry.names()\n"
+        "try:\n    import rgbir_compress.bag\nexcept ImportError:\n    pass\n"
+        f"roots = {sorted(m for m in ROS_MODULES if '.' not in m)!r}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in roots "
+        "or m.startswith(('rgbir_compress.ros', 'rgbir_compress.msg'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
