@@ -17,8 +17,9 @@ The conversion, exactly (values in [0, 1]; x 255 gives the 8-bit JPEG/JFIF plane
   samples replicated (libjpeg's "fancy upsampling", and exactly torch's
   `interpolate(scale_factor=2, mode="bilinear", align_corners=False)`), then cropped to H x W.
 
-Only the chroma subsampling loses information: 4:4:4 float RGB -> YUV -> RGB is exact to rounding,
-and an image whose chroma is constant on every 2x2 block survives 4:2:0 exactly. The numpy
+Only the chroma subsampling (and 8-bit rounding of the planes) loses information: float RGB ->
+YUV 4:4:4 -> RGB is exact to float precision, and an image of uniform chroma (any grey image, for
+one) survives float 4:2:0 exactly. The numpy
 functions serve metrics and tests; the `*_torch` ones are the same maps, differentiable, for the
 models (even H and W there: the codecs pad to their stride first).
 """

@@ -155,15 +155,20 @@ def test_ablation_switches(channel_align, spatial_align):
     assert dec.rgb.shape == rgb.shape and dec.thermal.shape == ir.shape
 
 
-@pytest.mark.parametrize("reference", DIRECTIONS)
-def test_reference_branch_is_the_baseline(tmp_path, reference):
-    """Warm start from the independent baseline's weights: the reference modality's stream and
-    reconstruction are then byte-identical to the baseline codec's, and freezing keeps it so."""
+@pytest.fixture(scope="module")
+def baseline_weights(tmp_path_factory):
     from rgbir_compress.train.checkpoint import export_weights
 
     torch.manual_seed(1)
     baseline = build("independent", N=16, M=24, N_ir=16, M_ir=24, levels=3)
-    path = export_weights(baseline, tmp_path / "hyperprior.pth")
+    return export_weights(baseline, tmp_path_factory.mktemp("baseline") / "hyperprior.pth")
+
+
+@pytest.mark.parametrize("reference", DIRECTIONS)
+def test_reference_branch_is_the_baseline(tmp_path, baseline_weights, reference):
+    """Warm start from the independent baseline's weights: the reference modality's stream and
+    reconstruction are then byte-identical to the baseline codec's, and freezing keeps it so."""
+    path = baseline_weights
     model = make_model(reference, init_reference_from=str(path), freeze_reference=True)
     assert "init_reference_from" not in model.config and model.config["freeze_reference"]
     assert not any(p.requires_grad for p in model.ref.parameters())
@@ -198,6 +203,16 @@ def test_cross_attention_masks_and_shapes():
     with pytest.raises(ValueError):
         stage(x, None)
     assert WindowStage(12, depth=2)(x).shape == x.shape  # the same classes do self-attention
+
+
+@pytest.mark.parametrize("name,reference", [("conditional", "rgb"), ("conditional_ir2rgb", "ir")])
+def test_shipped_training_configs_build(name, reference):
+    from rgbir_compress.train.config import TrainConfig
+
+    path = TINY_CONFIG.with_name(f"{name}.yaml")
+    cfg = TrainConfig.from_yaml(path, ["model.init_reference_from=''"])
+    model = build(cfg.arch, **cfg.model)
+    assert model.reference == reference and model.affine_size == 64 and model.freeze_reference
 
 
 def test_three_steps_of_the_training_loop(tmp_path):

@@ -82,7 +82,7 @@ def test_roundtrip_bytes_and_file(tmp_path):
     quality=st.floats(0, 1, width=32),
     affine=st.lists(st.floats(-1e6, 1e6, width=32), max_size=8),
     stamp=st.tuples(st.integers(-(2**31), 2**31 - 1), st.integers(0, 2**32 - 1)),
-    lohi=st.tuples(st.integers(0, 65535), st.integers(0, 65535)),
+    lohi=st.integers(0, 65534).flatmap(lambda lo: st.tuples(st.just(lo), st.integers(lo + 1, 65535))),
 )
 def test_roundtrip_any_valid_pair(text, blobs, sizes, quality, affine, stamp, lohi):
     a = np.array(affine, np.float32)
@@ -92,6 +92,12 @@ def test_roundtrip_any_valid_pair(text, blobs, sizes, quality, affine, stamp, lo
         quality=quality, affine_gamma=a, affine_beta=-a, stamp=Stamp(*stamp), thermal_lo=lohi[0], thermal_hi=lohi[1],
     )
     assert_equal_pairs(container.loads(container.dumps(cp)), cp)
+
+
+def test_empty_mono16_range_is_rejected():
+    cp = sample_pair(thermal_lo=500, thermal_hi=500)
+    with pytest.raises(DecodeError, match="mono16 range"):
+        container.loads(container.dumps(cp))
 
 
 # -- damaged and foreign bytes ---------------------------------------------------------------------

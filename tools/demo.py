@@ -70,67 +70,24 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from rgbir_compress.ros.loopback import NodePair, Probe, use_loopback_profile
-
-    use_loopback_profile()
-    import rclpy
     from rgbir_compress.ros.scene import SyntheticScene
+    from rgbir_compress.ros.session import run_loopback
 
     w, h = (int(v) for v in args.size.lower().split("x"))
     if args.source:
-        frame = folder_source(args.source, (h, w))
         if args.mono16:
             raise SystemExit("--mono16 needs the synthetic source")
+        frame = folder_source(args.source, (h, w))
     else:
         frame = SyntheticScene(h, w, mono16=args.mono16).frame
     enc_params = {k: v for k, v in (("codec", args.codec), ("quality", args.quality),
                                     ("target_kbps", args.target_kbps), ("device", args.device)) if v is not None}
     dec_params = {"device": args.device} if args.device else {}
-    namespace = f"/rgbir_demo_{os.getpid()}"
-
-    rclpy.init(args=[])
-    try:
-        probe = Probe(namespace)
-        _say(args, f"starting encoder and decoder nodes in {namespace}")
-        with NodePair(namespace, enc_params, dec_params, log_dir=args.log_dir) as nodes:
-            if not probe.spin_until(lambda: probe.nodes_ready() or not (nodes.encoder.alive() and nodes.decoder.alive()), 90):
-                raise RuntimeError("nodes did not come up within 90 s")
-            _say(args, "nodes are up; warming up")
-            for proc, name in ((nodes.encoder, "encoder"), (nodes.decoder, "decoder")):
-                if not proc.alive():
-                    raise RuntimeError(f"{name} node exited:\n{proc.log()[-3000:]}")
-            # Warm up (model loading, first-call allocations) with untracked pairs until one comes back.
-            for i in range(30):
-                probe.publish_pair(*frame(i), track=False)
-                if probe.spin_until(lambda: probe.decoded, 1.0):
-                    break
-            probe.spin_for(0.5)
-            probe.reset_measurements()
-            _say(args, "warm; publishing")
-            period = 1.0 / args.rate
-            n = int(round(args.seconds * args.rate))
-            t0 = time.monotonic()
-            for i in range(n):
-                probe.spin_until(lambda: False, max(0.0, t0 + i * period - time.monotonic()))
-                probe.publish_pair(*frame(100 + i))
-            _say(args, "published; waiting for the last pairs")
-            # Let the last pairs arrive (until complete, or 3 s without progress), then one more
-            # diagnostics report.
-            while len(probe.complete()) < n:
-                before = len(probe.complete())
-                if not probe.spin_until(lambda: len(probe.complete()) > before, 3.0):
-                    break
-            probe.spin_for(1.2)
-            summary = probe.summary()
-            summary["encoder_log"] = str(nodes.encoder.log_path)
-            summary["decoder_log"] = str(nodes.decoder.log_path)
-            summary.update(size=f"{w}x{h}", rate_hz=args.rate, seconds=args.seconds,
-                           thermal="mono16" if args.mono16 else "mono8",
-                           source=str(args.source) if args.source else "synthetic")
-            probe.destroy_node()
-            return summary
-    finally:
-        rclpy.try_shutdown()
+    summary = run_loopback(frame, args.seconds, args.rate, f"/rgbir_demo_{os.getpid()}", enc_params, dec_params,
+                           log_dir=args.log_dir, say=lambda text: _say(args, text))
+    summary.update(size=f"{w}x{h}", thermal="mono16" if args.mono16 else "mono8",
+                   source=str(args.source) if args.source else "synthetic")
+    return summary
 
 
 def report(s: dict) -> str:
@@ -145,6 +102,7 @@ def report(s: dict) -> str:
         f"{ratio:.0f}x smaller)",
         f"  PSNR of decoded images      colour {s['psnr_rgb_db']:.2f} dB, thermal {s['psnr_thermal_db']:.2f} dB",
         f"  latency capture -> decoded  p50 {s['latency_ms_p50']:.1f} ms, p95 {s['latency_ms_p95']:.1f} ms",
+        *(f"  note: {w}" for w in s.get("warnings", [])),
     ])
 
 

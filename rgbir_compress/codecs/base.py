@@ -87,6 +87,11 @@ class PairCodec(ABC):
         """Pins what a decoder must have: library + version, or the weights digest."""
         return self.name
 
+    def can_decode_model(self, model_id: str) -> bool:
+        """Whether streams written under `model_id` decode here. Learned codecs need the exact
+        weights (the default); standard formats override this to accept any library version."""
+        return model_id == self.model_id
+
     @abstractmethod
     def encode_streams(self, rgb: np.ndarray, thermal: np.ndarray, quality: float) -> Streams:
         """rgb: HxWx3 uint8 RGB; thermal: HxW uint8; quality in [0, 1]."""
@@ -135,7 +140,7 @@ class PairCodec(ABC):
     def decode(self, cp: CompressedPair) -> ImagePair:
         if cp.codec != self.name:
             raise DecodeError(f"stream was written by codec {cp.codec!r}, this decoder is {self.name!r}")
-        if cp.model_id != self.model_id:
+        if not self.can_decode_model(cp.model_id):
             raise DecodeError(
                 f"stream needs model {cp.model_id!r} but this decoder has {self.model_id!r}"
             )

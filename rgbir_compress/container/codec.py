@@ -159,6 +159,8 @@ def validate(cp: CompressedPair) -> None:
     for label, h, w in (("rgb", cp.rgb_height, cp.rgb_width), ("thermal", cp.thermal_height, cp.thermal_width)):
         if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
             raise DecodeError(f"corrupt stream: {label} size {h}x{w} outside 1..{MAX_SIDE}")
+    if cp.thermal_encoding == "mono16" and cp.thermal_lo >= cp.thermal_hi:
+        raise DecodeError(f"corrupt stream: mono16 range [{cp.thermal_lo}, {cp.thermal_hi}] is empty")
     if not 0.0 <= cp.quality <= 1.0:
         raise DecodeError(f"corrupt stream: quality {cp.quality} outside [0, 1]")
     if cp.affine_gamma.size != cp.affine_beta.size:

@@ -8,6 +8,7 @@ Run: `ros2 run rgbir_compress decoder_node`, or `python -m rgbir_compress.ros.de
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import Any
@@ -28,6 +29,12 @@ from .params import DECODER_PARAMS, declare, qos_profile
 from .stats import Counters, Percentiles, RateMeter
 
 IN_TOPIC, RGB_TOPIC, THERMAL_TOPIC = "compressed", "rgb/image", "thermal/image"
+
+
+def _problem_key(text: str) -> str:
+    """The kind of a failure, without the numbers that differ from message to message (crc values,
+    sizes), so a stream of the same fault is logged once and then throttled."""
+    return re.sub(r"\b[0-9a-f]{6,}\b|\d+", "#", text)[:120]
 
 
 class DecoderNode(Node):
@@ -78,7 +85,7 @@ class DecoderNode(Node):
             self.counters.inc("decode_failures")
             what = str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}"
             self.last_failure = what
-            self.problems.report(what.split(":")[0][:80],
+            self.problems.report(_problem_key(what),
                                  f"skipping undecodable message (stamp {msg.header.stamp.sec}."
                                  f"{msg.header.stamp.nanosec:09d}, frame_id {msg.header.frame_id!r}): {what}")
             return

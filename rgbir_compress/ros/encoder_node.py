@@ -5,6 +5,13 @@ chosen codec and publishes it on `compressed` (all three remappable). Encoding r
 thread that always takes the newest pair: when the cameras outpace the codec, older pairs are
 dropped and counted instead of queuing up.
 
+Rate: `quality` in [0, 1] as is, or, with `target_kbps` > 0, steered toward that link budget by
+`codecs.rate_control.RateController` from the bytes of each published pair and the interval between
+publishes (so drops raise the per-pair budget). Both change at run time (`ros2 param set`).
+QoS: sensor-data on the inputs, reliable on the output by default (`input_qos`, `output_qos`).
+Diagnostics on /diagnostics: input/output rates, kbit/s, encode time and capture->publish latency
+p50/p95, drops, rejected images, encode failures.
+
 Run: `ros2 run rgbir_compress encoder_node --ros-args -p codec:=jpeg`, or
 `python -m rgbir_compress.ros.encoder_node --ros-args --params-file config/encoder.yaml`.
 """

@@ -87,7 +87,8 @@ class NodeProcess:
                                      cwd=str(REPO), start_new_session=True)
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def alive(self) -> bool:
@@ -115,11 +116,12 @@ class NodePair:
     domain_id: int | None = None
     log_dir: Path | None = None
     use_config: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __enter__(self) -> "NodePair":
         self.log_dir = Path(self.log_dir or tempfile.mkdtemp(prefix="rgbir_nodes_"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = ros_env(self.domain_id)
+        env = {**ros_env(self.domain_id), **self.extra_env}
         cfg = (lambda name: REPO / "config" / name) if self.use_config else (lambda name: None)
         self.encoder = NodeProcess(node_command("encoder", self.namespace, self.encoder_params, cfg("encoder.yaml")),
                                    self.log_dir / "encoder.log", env)
@@ -160,9 +162,8 @@ class Probe(Node):
         self.compressed: list[CompressedRGBIR] = []
         self.keep_compressed = False
         self.decoded: dict[int, dict[str, Any]] = {}  # colour stamp ns -> results
-        self.decoded_msgs: list[Image] = []
-        self.keep_decoded = False
         self.diagnostics: dict[tuple[str, str], dict[str, str]] = {}  # (name, hardware_id) -> values
+        self.reports: dict[tuple[str, str], int] = {}  # (name, hardware_id) -> reports received
         self._thermal_to_rgb: dict[int, int] = {}
         self.t_first: float | None = None
         self.t_last: float | None = None
@@ -172,7 +173,6 @@ class Probe(Node):
         self.sent.clear()
         self._thermal_to_rgb.clear()
         self.decoded.clear()
-        self.decoded_msgs.clear()
         self.compressed.clear()
         self.n_sent = self.raw_bytes = self.link_bytes = 0
         self.t_first = self.t_last = None
@@ -219,8 +219,6 @@ class Probe(Node):
     def _on_decoded(self, msg: Image, index: int) -> None:
         now = time.monotonic()
         latency_ms = (self.get_clock().now().nanoseconds - stamp_of(msg).ns) / 1e6
-        if self.keep_decoded:
-            self.decoded_msgs.append(msg)
         stamp = stamp_of(msg).ns
         key = stamp if index == 0 else self._thermal_to_rgb.get(stamp, stamp)
         result = self.decoded.setdefault(key, {})
@@ -245,7 +243,9 @@ class Probe(Node):
             values["_level"] = str(status.level[0] if isinstance(status.level, bytes) else status.level)
             values["_message"] = status.message
             values["_hardware_id"] = status.hardware_id
-            self.diagnostics[(status.name, status.hardware_id)] = values
+            key = (status.name, status.hardware_id)
+            self.diagnostics[key] = values
+            self.reports[key] = self.reports.get(key, 0) + 1
 
     # -- helpers --------------------------------------------------------------------------------
     def spin_for(self, seconds: float) -> None:
@@ -270,6 +270,14 @@ class Probe(Node):
         """Latest /diagnostics values of 'encoder' or 'decoder' (from this run's namespace)."""
         return self.diagnostics.get((f"rgbir_compress: {which}", self._fq(which)), {})
 
+    def fresh_diag(self, which: str, reports: int = 2, timeout_s: float = 10.0) -> dict[str, str]:
+        """Diagnostics of 'encoder'/'decoder' after `reports` more reports: counters that include
+        everything the node had done when this was called."""
+        key = (f"rgbir_compress: {which}", self._fq(which))
+        target = self.reports.get(key, 0) + reports
+        self.spin_until(lambda: self.reports.get(key, 0) >= target, timeout_s)
+        return self.diag(which)
+
     def _fq(self, which: str) -> str:
         return self.get_namespace().rstrip("/") + f"/rgbir_{which}"
 
@@ -281,22 +289,34 @@ class Probe(Node):
         """Decoded pairs with both images back."""
         return [r for r in self.decoded.values() if "rgb" in r and "thermal" in r]
 
+    def mark_baseline(self) -> None:
+        """Take the nodes' counters as they are now as zero for summary() (after a warm-up)."""
+        self._baseline = {which: dict(self.fresh_diag(which, reports=1)) for which in ("encoder", "decoder")}
+
+    def _counts(self, which: str, keys: tuple[str, ...]) -> dict[str, int]:
+        now, base = self.diag(which), getattr(self, "_baseline", {}).get(which, {})
+        as_int = lambda d, k: int(float(d.get(k) or 0))  # noqa: E731
+        return {k: as_int(now, k) - as_int(base, k) for k in keys}
+
     def summary(self) -> dict[str, Any]:
+        """What a run delivered, from the probe's own measurements (pairs, bytes on the wire, PSNR,
+        capture->received latency) plus the nodes' counters since mark_baseline()."""
         pairs = self.complete()
         lat = np.array([r["latency_ms"] for r in pairs if "latency_ms" in r]) if pairs else np.zeros(0)
         span = max((self.t_last or 0) - (self.t_first or 0), 1e-6) * (self.n_sent / max(self.n_sent - 1, 1))
         mean = lambda key: float(np.mean([r[key] for r in pairs if key in r])) if pairs else float("nan")  # noqa: E731
-        enc = self.diag("encoder")
+        enc, dec = self.diag("encoder"), self.diag("decoder")
+        encoder = self._counts("encoder", ("rgb_in", "thermal_in", "pairs_in", "pairs_out", "drops", "rejected",
+                                           "encode_failures"))
+        decoder = self._counts("decoder", ("msgs_in", "pairs_out", "decode_failures"))
+        encoder.update({k: float(enc.get(k, "nan")) for k in ("encode_ms_p50", "encode_ms_p95")})
+        decoder.update({k: float(dec.get(k, "nan")) for k in ("decode_ms_p50", "decode_ms_p95")})
         return {
             "pairs_sent": self.n_sent, "pairs_received": len(pairs),
             "raw_kbps": 8 * self.raw_bytes / span / 1000, "link_kbps": 8 * self.link_bytes / span / 1000,
             "psnr_rgb_db": mean("psnr_rgb"), "psnr_thermal_db": mean("psnr_thermal"),
             "latency_ms_p50": float(np.percentile(lat, 50)) if lat.size else float("nan"),
             "latency_ms_p95": float(np.percentile(lat, 95)) if lat.size else float("nan"),
-            "encoder_drops": int(float(enc.get("drops", 0) or 0)),
-            "encoder": {k: enc.get(k, "?") for k in ("rgb_in", "thermal_in", "pairs_in", "pairs_out", "drops",
-                                                       "rejected", "encode_ms_p50", "encode_ms_p95")},
-            "decoder": {k: self.diag("decoder").get(k, "?") for k in ("msgs_in", "pairs_out", "decode_failures",
-                                                                       "decode_ms_p50", "decode_ms_p95")},
+            "encoder_drops": encoder["drops"], "encoder": encoder, "decoder": decoder,
             "codec": enc.get("codec", "?"), "model_id": enc.get("model_id", "?"), "quality": enc.get("quality", "?"),
         }

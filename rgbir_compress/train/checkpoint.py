@@ -69,12 +69,18 @@ def load_sched_state(sched: torch.optim.lr_scheduler.LambdaLR, state: dict) -> N
 
 
 def export_weights(model: torch.nn.Module, path: str | Path, meta: dict | None = None) -> Path:
-    """Ship-ready weights: entropy-coder tables built, float tensors stored as float16 (half the
-    size; the digest pins exactly these values, so encoder and decoder load identical numbers)."""
+    """Ship-ready weights: parameters rounded to float16 (half the size), then the entropy-coder
+    tables built from exactly those rounded values and stored as they are, so every machine that
+    loads the file codes with identical tables (the digest pins them)."""
     m = copy.deepcopy(model).cpu().float().eval()
+    with torch.no_grad():
+        for name, t in m.state_dict().items():
+            if t.is_floating_point() and not name.endswith(TABLE_SUFFIXES):
+                t.copy_(t.half().float())
     m.update(force=True)
     state = {
-        k: (v.half() if v.is_floating_point() else v) for k, v in m.state_dict().items()
+        k: (v.half() if v.is_floating_point() and not k.endswith(TABLE_SUFFIXES) else v)
+        for k, v in m.state_dict().items()
     }
     atomic_save({"arch": model.arch, "config": model.config, "state_dict": state, "meta": meta or {}}, path)
     return Path(path)

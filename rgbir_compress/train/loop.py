@@ -56,13 +56,12 @@ def training_pairs(cfg: TrainConfig):
 
 
 def split_params(model: nn.Module) -> tuple[list[tuple[str, nn.Parameter]], list[tuple[str, nn.Parameter]]]:
-    """Trainable main parameters vs the entropy bottlenecks' quantiles (trained by the aux loss)."""
+    """Trainable main parameters vs the entropy bottlenecks' quantiles (trained by the aux loss);
+    what a training stage froze is in neither."""
     main, aux = [], []
     for name, p in model.named_parameters():
-        if name.endswith(".quantiles"):
-            aux.append((name, p))
-        elif p.requires_grad:
-            main.append((name, p))
+        if p.requires_grad:
+            (aux if name.endswith(".quantiles") else main).append((name, p))
     return main, aux
 
 
@@ -93,9 +92,10 @@ def build_model(cfg: TrainConfig, device: torch.device) -> nn.Module:
 
 
 def batch_stream(cfg: TrainConfig, env: DistEnv, step: int) -> Iterator[Batch]:
-    """Endless batches for this rank starting at optimiser step `step`."""
-    # DataLoaders draw their worker base seed from a generator of their own, never from the global
-    # RNG: creating one mid-run (on resume) would otherwise shift every later random number.
+    """Endless batches for this rank starting at optimiser step `step`.
+
+    Each DataLoader draws its worker base seed from a generator of its own, never from the global
+    RNG: creating one mid-run (on resume) would otherwise shift every later random number."""
     if cfg.data_source() == "train_bag":
         from .bag_dataset import BagPairs
 
@@ -103,7 +103,7 @@ def batch_stream(cfg: TrainConfig, env: DistEnv, step: int) -> Iterator[Batch]:
                        slop_ms=cfg.train_bag_slop_ms, shuffle=cfg.train_bag_shuffle, seed=cfg.seed,
                        rank=env.rank, world=env.world, start=step * cfg.batch_size, batch_size=cfg.batch_size)
         yield from DataLoader(bag, batch_size=cfg.batch_size, num_workers=cfg.workers,
-                              generator=torch.Generator().manual_seed(cfg.seed))
+                              pin_memory=env.device.type == "cuda", generator=torch.Generator().manual_seed(cfg.seed))
         return
     pairs = training_pairs(cfg)
     if not pairs:
@@ -112,11 +112,15 @@ def batch_stream(cfg: TrainConfig, env: DistEnv, step: int) -> Iterator[Batch]:
                         repeat=repeat_for(len(pairs), env.world, cfg.batch_size))
     per_epoch = batches_per_epoch(len(dataset), env.world, cfg.batch_size)
     epoch, offset = divmod(step, per_epoch)
+    sampler = EpochSampler(len(dataset), cfg.seed, epoch, offset * cfg.batch_size, env.rank, env.world)
+    # Persistent workers keep their decoded-image caches from one epoch to the next.
+    loader = DataLoader(dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
+                        drop_last=True, persistent_workers=cfg.workers > 0, pin_memory=env.device.type == "cuda",
+                        generator=torch.Generator().manual_seed(cfg.seed))
     while True:
-        sampler = EpochSampler(len(dataset), cfg.seed, epoch, offset * cfg.batch_size, env.rank, env.world)
-        yield from DataLoader(dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
-                              drop_last=True, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
-        epoch, offset = epoch + 1, 0
+        yield from loader
+        epoch += 1
+        sampler.set_epoch(epoch)
 
 
 class RunLog:
@@ -283,6 +287,7 @@ def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -
                            meta={"steps": step, "train_seconds": round(elapsed, 1), "world": env.world,
                                  "config": cfg.to_dict()})
     finally:
+        batches.close()  # stops DataLoader workers now, not at garbage collection
         bar.close()
         log.close()
     if env.distributed:

@@ -16,13 +16,17 @@ class EpochSampler(Sampler[SampleKey]):
     from those words, so crops do not depend on DataLoader workers or on process RNG state."""
 
     def __init__(self, n: int, seed: int, epoch: int, start: int, rank: int, world: int) -> None:
-        g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        perm = torch.randperm(n, generator=g).tolist()
-        per_rank = n // world
-        first = rank * per_rank
-        self.keys: list[SampleKey] = [
-            (perm[pos], (seed, epoch, pos)) for pos in range(first + start, first + per_rank)
-        ]
+        self.n, self.seed, self.rank, self.world = n, seed, rank, world
+        self.keys: list[SampleKey] = []
+        self.set_epoch(epoch, start)
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        """Switch to another epoch (a DataLoader with persistent workers keeps its sampler)."""
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        perm = torch.randperm(self.n, generator=g).tolist()
+        per_rank = self.n // self.world
+        first = self.rank * per_rank
+        self.keys = [(perm[pos], (self.seed, epoch, pos)) for pos in range(first + start, first + per_rank)]
 
     def __iter__(self) -> Iterator[SampleKey]:
         return iter(self.keys)

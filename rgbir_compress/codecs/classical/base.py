@@ -65,6 +65,10 @@ class ClassicalCodec(PairCodec):
     def model_id(self) -> str:
         return self.library_version()
 
+    def can_decode_model(self, model_id: str) -> bool:
+        """A standard format decodes whatever library version wrote it; model_id is provenance."""
+        return True
+
     @classmethod
     @abstractmethod
     def library_version(cls) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+
 import numpy as np
 
 from ...errors import DecodeError

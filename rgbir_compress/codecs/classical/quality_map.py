@@ -35,4 +35,5 @@ class QualityMap:
         return int(value) if self.digits == 0 else value
 
     def describe(self) -> str:
-        return f"{self.setting} {self.at0:g} (q=0) .. {self.at1:g} (q=1), {'log-linear' if self.scale == 'log' else 'linear'}"
+        shape = "log-linear" if self.scale == "log" else "linear"
+        return f"{self.setting} {self.at0:g} (q=0) .. {self.at1:g} (q=1), {shape}"

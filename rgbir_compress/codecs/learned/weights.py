@@ -39,7 +39,6 @@ def load_module(path: str | Path):
 
     blob = torch.load(path, map_location="cpu", weights_only=False)
     model = build(blob["arch"], **blob["config"])
-    load_model_state(model, path)
+    load_model_state(model, path)  # entropy-coder tables as stored: no update(), no recomputation
     model.eval()
-    model.update(force=True)
     return model, blob.get("meta", {})
