@@ -68,6 +68,17 @@ def thermal_peak(thermal: np.ndarray) -> float:
     return 255.0
 
 
+def conditioned_modality(codec: PairCodec) -> str:
+    """The modality whose coder uses the affine coefficients, so their bytes count in its bpp:
+    a codec may say so (`affine_modality`), a conditional module names its reference (the other
+    modality is conditioned); otherwise thermal."""
+    declared = getattr(codec, "affine_modality", None)
+    if declared in ("rgb", "thermal"):
+        return declared
+    reference = getattr(getattr(codec, "module", None), "reference", None)
+    return "rgb" if reference in ("ir", "thermal") else "thermal"
+
+
 def measure(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: float) -> dict:
     """One encode/decode through real container bytes, with rates, distortions and timings."""
     t0 = time.perf_counter()
@@ -81,7 +92,7 @@ def measure(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: flo
     affine_bytes = 4 * (cp.affine_gamma.size + cp.affine_beta.size)
     rgb_bits = 8 * len(cp.rgb_data)
     th_bits = 8 * len(cp.thermal_data)
-    if getattr(codec, "affine_modality", "thermal") == "rgb":
+    if conditioned_modality(codec) == "rgb":
         rgb_bits += 8 * affine_bytes
     else:
         th_bits += 8 * affine_bytes

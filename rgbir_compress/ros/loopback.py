@@ -136,9 +136,11 @@ class NodePair:
 
 @dataclass
 class Sent:
-    rgb: np.ndarray
-    thermal: np.ndarray
+    """A tracked pair: how to get the images it was made from (for PSNR), and when it went out."""
+
+    images: Callable[[], tuple[np.ndarray, np.ndarray]]
     t_publish: float
+    waiting: list[bool] = field(default_factory=lambda: [True, True])  # colour, thermal not back yet
 
 
 class Probe(Node):
@@ -155,15 +157,17 @@ class Probe(Node):
         self.create_subscription(CompressedRGBIR, "compressed", self._on_compressed, reliable)
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
         self.keep_s = keep_s
-        self.sent: dict[int, list[Sent | None]] = {}  # stamp ns -> [rgb, thermal] awaiting decode
+        self.sent: dict[int, Sent] = {}  # colour stamp ns -> pair awaiting decode
         self.n_sent = 0
         self.raw_bytes = 0
         self.link_bytes = 0
         self.compressed: list[CompressedRGBIR] = []
         self.keep_compressed = False
-        self.decoded: dict[int, dict[str, Any]] = {}  # colour stamp ns -> results
+        self.decoded: dict[int, dict[str, Any]] = {}  # colour stamp ns -> results (tracked pairs)
+        self.images_received = 0  # every decoded image, tracked or not
         self.diagnostics: dict[tuple[str, str], dict[str, str]] = {}  # (name, hardware_id) -> values
         self.reports: dict[tuple[str, str], int] = {}  # (name, hardware_id) -> reports received
+        self._baseline: dict[str, dict[str, str]] = {}  # 'encoder'/'decoder' -> counters at mark_baseline()
         self._thermal_to_rgb: dict[int, int] = {}
         self.t_first: float | None = None
         self.t_last: float | None = None
@@ -173,6 +177,7 @@ class Probe(Node):
         self.sent.clear()
         self._thermal_to_rgb.clear()
         self.decoded.clear()
+        self.images_received = 0
         self.compressed.clear()
         self.n_sent = self.raw_bytes = self.link_bytes = 0
         self.t_first = self.t_last = None
@@ -181,9 +186,11 @@ class Probe(Node):
     def publish_pair(self, rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int | None = None,
                      rgb_encoding: str = "rgb8", thermal_encoding: str | None = None,
                      thermal_offset_ns: int = 2_000_000, frame_id: str = "camera_rgb",
-                     thermal_frame_id: str = "camera_ir", track: bool = True) -> int:
+                     thermal_frame_id: str = "camera_ir", track: bool = True,
+                     reference: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> int:
         """Publish one pair, the thermal stamp `thermal_offset_ns` after the colour one; returns the
-        colour stamp. `track` keeps the arrays until the decoded pair arrives (for PSNR)."""
+        colour stamp. A tracked pair counts in the results, its PSNR against the arrays (kept until
+        it comes back or for keep_s) or against `reference()`, which regenerates them (no memory)."""
         stamp_ns = self.get_clock().now().nanoseconds if stamp_ns is None else stamp_ns
         thermal_encoding = thermal_encoding or ("mono16" if thermal.dtype == np.uint16 else "mono8")
         t_stamp = stamp_ns + thermal_offset_ns
@@ -191,7 +198,7 @@ class Probe(Node):
         th_msg = array_to_image(thermal, thermal_encoding, Stamp.from_ns(t_stamp), thermal_frame_id)
         now = time.monotonic()
         if track:
-            self.sent[stamp_ns] = [Sent(rgb, thermal, now)] * 2
+            self.sent[stamp_ns] = Sent(reference or (lambda: (rgb, thermal)), now)
             self._thermal_to_rgb[t_stamp] = stamp_ns
             self._forget(now)
         self.rgb_pub.publish(rgb_msg)
@@ -207,7 +214,7 @@ class Probe(Node):
         (self.rgb_pub, self.thermal_pub)[index].publish(msg)
 
     def _forget(self, now: float) -> None:
-        for stamp in [s for s, v in self.sent.items() if now - (v[0] or v[1]).t_publish > self.keep_s]:
+        for stamp in [s for s, v in self.sent.items() if now - v.t_publish > self.keep_s]:
             del self.sent[stamp]
 
     # -- receiving ------------------------------------------------------------------------------
@@ -217,25 +224,27 @@ class Probe(Node):
             self.compressed.append(msg)
 
     def _on_decoded(self, msg: Image, index: int) -> None:
+        """Record a decoded image of a tracked pair (others, e.g. warm-up pairs, are ignored)."""
         now = time.monotonic()
-        latency_ms = (self.get_clock().now().nanoseconds - stamp_of(msg).ns) / 1e6
+        self.images_received += 1
         stamp = stamp_of(msg).ns
         key = stamp if index == 0 else self._thermal_to_rgb.get(stamp, stamp)
+        entry = self.sent.get(key)
+        if entry is None or not entry.waiting[index]:
+            return
         result = self.decoded.setdefault(key, {})
         result[("rgb", "thermal")[index]] = {"frame_id": msg.header.frame_id, "encoding": msg.encoding,
                                              "stamp": stamp, "shape": (msg.height, msg.width)}
         if index == 0:
-            result["latency_ms"] = latency_ms
+            result["latency_ms"] = (self.get_clock().now().nanoseconds - stamp) / 1e6
             result["t_received"] = now
-        entry = self.sent.get(key)
-        if entry is not None and entry[index] is not None:
-            ref = entry[index].rgb if index == 0 else entry[index].thermal
-            got = image_to_array(msg)
-            if got.shape == ref.shape:
-                result[("psnr_rgb", "psnr_thermal")[index]] = psnr(ref, got)
-            entry[index] = None
-            if entry[0] is None and entry[1] is None:
-                del self.sent[key]
+        ref = entry.images()[index]
+        got = image_to_array(msg)
+        if got.shape == ref.shape:
+            result[("psnr_rgb", "psnr_thermal")[index]] = psnr(ref, got)
+        entry.waiting[index] = False
+        if not any(entry.waiting):
+            del self.sent[key]
 
     def _on_diagnostics(self, msg: DiagnosticArray) -> None:
         for status in msg.status:
@@ -258,6 +267,20 @@ class Probe(Node):
         while not done() and time.monotonic() < deadline:
             rclpy.spin_once(self, timeout_sec=0.05)
         return done()
+
+    def warm_up(self, frame: Callable[[int], tuple[np.ndarray, np.ndarray]], attempts: int = 60) -> bool:
+        """Send untracked pairs, one a second, until one comes back decoded; then forget them.
+
+        Matching is not symmetric: the probe can see a node's endpoint before that node sees the
+        probe's, and samples sent in between are lost (best-effort inputs, volatile outputs). A
+        round trip proves every hop is matched; it also absorbs model loading and first calls."""
+        for i in range(attempts):
+            self.publish_pair(*frame(i), track=False)
+            if self.spin_until(lambda: self.images_received > 0, 1.0):
+                self.spin_for(0.3)
+                self.reset_measurements()
+                return True
+        return False
 
     def nodes_ready(self) -> bool:
         """Encoder subscribed to both inputs, decoder to the link, probe to the decoder's output."""
@@ -294,7 +317,7 @@ class Probe(Node):
         self._baseline = {which: dict(self.fresh_diag(which, reports=1)) for which in ("encoder", "decoder")}
 
     def _counts(self, which: str, keys: tuple[str, ...]) -> dict[str, int]:
-        now, base = self.diag(which), getattr(self, "_baseline", {}).get(which, {})
+        now, base = self.diag(which), self._baseline.get(which, {})
         as_int = lambda d, k: int(float(d.get(k) or 0))  # noqa: E731
         return {k: as_int(now, k) - as_int(base, k) for k in keys}
 

@@ -2,6 +2,7 @@
 rate, and the measured summary. Shared by tools/demo.py (the main job) and tools/bench_nodes.py."""
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -25,7 +26,7 @@ def run_loopback(frame: FrameSource, seconds: float, rate_hz: float, namespace: 
 
     rclpy.init(args=[])
     try:
-        probe = Probe(namespace)
+        probe = Probe(namespace, keep_s=3600.0)  # tracked pairs keep no arrays (reference=)
         say(f"starting encoder and decoder nodes in {namespace}")
         with NodePair(namespace, encoder_params or {}, decoder_params or {}, log_dir=log_dir) as nodes:
             up = probe.spin_until(lambda: probe.nodes_ready() or not (nodes.encoder.alive() and nodes.decoder.alive()),
@@ -36,22 +37,15 @@ def run_loopback(frame: FrameSource, seconds: float, rate_hz: float, namespace: 
             if not up:
                 raise RuntimeError(f"nodes did not come up within {up_timeout_s:g} s")
             say("nodes are up; warming up")
-            # Model loading and first-call allocations happen on untracked pairs, until one comes back.
-            for i in range(60):
-                probe.publish_pair(*frame(i), track=False)
-                if probe.spin_until(lambda: bool(probe.decoded), 1.0):
-                    break
-            else:
+            if not probe.warm_up(frame):
                 raise RuntimeError("no pair came back during warm-up:\n" + nodes.encoder.log()[-2000:])
-            probe.spin_for(0.5)
             probe.mark_baseline()
-            probe.reset_measurements()
             say(f"publishing {seconds:g} s at {rate_hz:g} Hz")
             period, n = 1.0 / rate_hz, int(round(seconds * rate_hz))
             t0 = time.monotonic()
             for i in range(n):
                 probe.spin_until(lambda: False, max(0.0, t0 + i * period - time.monotonic()))
-                probe.publish_pair(*frame(100 + i))
+                probe.publish_pair(*frame(100 + i), reference=functools.partial(frame, 100 + i))
             say("published; waiting for the last pairs")
             _drain(probe, n)
             probe.fresh_diag("encoder")

@@ -35,7 +35,8 @@ def unpack_parts(data: bytes, count: int, what: str) -> list[bytes]:
         (n,) = struct.unpack_from("<I", data, pos)
         pos += 4
         if pos + n > len(data):
-            raise DecodeError(f"joint {what} stream declares a {n}-byte string {i} but has {len(data) - pos} bytes left")
+            raise DecodeError(f"joint {what} stream declares a {n}-byte string {i} "
+                              f"but has {len(data) - pos} bytes left")
         parts.append(bytes(data[pos : pos + n]))
         pos += n
     parts.append(bytes(data[pos:]))
