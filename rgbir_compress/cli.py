@@ -20,14 +20,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rgbir-compress", description="Compress RGB + thermal image pairs with joint learned codecs."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    missing = []
     for name in SUBCOMMANDS:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("rgbir_compress"):
-                continue  # a subcommand module not present in this build
-            raise
+            # An optional dependency (e.g. rosbags for `bag`) is not installed: the other
+            # subcommands still work, and --help says what to install.
+            missing.append(f"{name.split('.')[1]} (needs {exc.name})")
+            continue
         module.register(sub)
+    if missing:
+        parser.epilog = "unavailable in this install: " + ", ".join(missing)
     return parser
 
 

@@ -3,7 +3,7 @@
 nodes (separate processes, DDS on loopback), once per codec. Reports delivered pairs, encoder
 drops, capture->decoded latency p50/p95, link kbit/s next to the raw image bitrate, and PSNR.
 
-    nice -n 5 .venv/bin/python tools/bench_nodes.py --codecs jpeg webp --out docs/results_nodes.md
+    nice -n 5 .venv/bin/python tools/bench_nodes.py --codecs jpeg webp --out docs/results_nodes.md  # updates its table
 
 Not a test: it takes about a minute and a half per codec. Every kbit/s is from bytes on the wire.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-HEADER = ("| codec | quality | pairs sent | paired by encoder | encoder drops | delivered | latency p50 / p95 (ms) | link kbit/s | "
+HEADER = ("| codec | quality | pairs sent | paired by encoder | encoder drops | delivered | latency p50 / p95 (ms) | link kbit/s | kB per pair | "
           "raw kbit/s | ratio | PSNR colour / thermal (dB) | encode / decode p50 (ms) | load avg |")
 
 
@@ -29,7 +29,8 @@ def row(s: dict) -> str:
     ratio = s["raw_kbps"] / s["link_kbps"] if s["link_kbps"] else float("nan")
     return (f"| {s['codec']} | {s['quality']} | {s['pairs_sent']} | {enc['pairs_in']} | {s['encoder_drops']} | "
             f"{s['pairs_received']} | "
-            f"{s['latency_ms_p50']:.0f} / {s['latency_ms_p95']:.0f} | {s['link_kbps']:.0f} | {s['raw_kbps']:.0f} | "
+            f"{s['latency_ms_p50']:.0f} / {s['latency_ms_p95']:.0f} | {s['link_kbps']:.0f} | {s['link_kb_per_pair']:.1f} | "
+            f"{s['raw_kbps']:.0f} | "
             f"{ratio:.0f}x | {s['psnr_rgb_db']:.2f} / {s['psnr_thermal_db']:.2f} | "
             f"{enc['encode_ms_p50']:.0f} / {dec['decode_ms_p50']:.0f} | {s['load_avg']:.1f} |")
 
@@ -74,10 +75,24 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines)
     print(table)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_table(args.out, table)
         args.out.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
-        args.out.write_text(table + "\n")
     return 0
+
+
+BEGIN, END = "<!-- bench_nodes:begin -->", "<!-- bench_nodes:end -->"
+
+
+def write_table(path: Path, table: str) -> None:
+    """Replace the text between the BEGIN/END markers of `path` (its prose stays), or write the file."""
+    block = f"{BEGIN}\n{table}\n{END}"
+    text = path.read_text() if path.is_file() else ""
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 if __name__ == "__main__":

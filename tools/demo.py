@@ -41,8 +41,8 @@ def folder_source(folder: Path, size: tuple[int, int]) -> Callable[[int], tuple[
     if not stems:
         raise SystemExit(f"{folder}: no pairs found in rgb/ and ir/")
     h, w = size
-    frames = [(np.asarray(Image.open(rgb_files[s]).convert("RGB").resize((w, h), Image.BILINEAR)),
-               np.asarray(Image.open(ir_files[s]).convert("L").resize((w, h), Image.BILINEAR)))
+    frames = [(np.asarray(Image.open(rgb_files[s]).convert("RGB").resize((w, h), Image.Resampling.BILINEAR)),
+               np.asarray(Image.open(ir_files[s]).convert("L").resize((w, h), Image.Resampling.BILINEAR)))
               for s in stems[:100]]
     return lambda i: frames[i % len(frames)]
 

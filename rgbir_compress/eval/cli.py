@@ -34,20 +34,23 @@ def _split_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _qualities(text: str | None) -> list[float] | None:
-    if not text:
-        return None
-    vals = [float(v) for v in _split_list(text)]
+def _qualities(text: str) -> list[float]:
+    try:
+        vals = [float(v) for v in _split_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"qualities must be comma-separated numbers, got {text!r}") from None
     bad = [v for v in vals if not 0.0 <= v <= 1.0]
     if bad:
         raise argparse.ArgumentTypeError(f"qualities must be in [0, 1], got {bad}")
+    if not vals:
+        raise argparse.ArgumentTypeError("no qualities given")
     return sorted(set(vals))
 
 
 def _json_safe(obj):
     """Strict JSON: non-finite floats (lossless PSNR, missing values) become null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
+    if isinstance(obj, float):  # 6 significant digits: far below measurement noise, half the file
+        return float(f"{obj:.6g}") if math.isfinite(obj) else None
     if isinstance(obj, dict):
         return {k: _json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -96,7 +99,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     try:
         requested = _split_list(args.codec)
-        qualities_all = _qualities(args.qualities)
         codecs, skipped = _open_codecs("eval", requested, args.device, args.threads)
         pairs = _pairs(args)
     except (KeyError, ValueError, OSError) as exc:
@@ -108,14 +110,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not pairs:
         _err("eval", f"no pairs in {args.manifest} for split={args.split} source={args.source}")
         return 1
-    qualities = {n: qualities_all or default_qualities(n) for n in codecs}
+    qualities = {n: args.qualities or default_qualities(n) for n in codecs}
     records = evaluate(pairs, codecs, qualities, progress=not args.no_progress)
     summary = summarize(records, args.reference)
     print(format_tables(summary))
     if args.reference not in codecs:
         print(f"\n(no BD-rates: reference codec {args.reference!r} was not evaluated)")
     result = {
-        **provenance.header(),
+        **provenance.header("eval", vars(args)),
         "kind": "rgbir-compress eval",
         "manifest": str(args.manifest),
         "filters": {"split": args.split, "source": args.source, "limit": args.limit},
@@ -180,7 +182,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(bench_table(rows))
     if args.out:
         result = {
-            **provenance.header(),
+            **provenance.header("bench", vars(args)),
             "kind": "rgbir-compress bench",
             "torch_threads": torch.get_num_threads(),
             "device": device,
@@ -211,7 +213,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "report bpp, PSNR, MS-SSIM, timings, mean curves and BD-rates.")
     p.add_argument("--manifest", required=True, help="CSV with columns rgb, ir (paths relative to it)")
     p.add_argument("--codec", required=True, help="codec name(s), comma-separated")
-    p.add_argument("--qualities", help="comma-separated qualities in [0, 1] for every codec "
+    p.add_argument("--qualities", type=_qualities, help="comma-separated qualities in [0, 1] for every codec "
                                        "(default: per-codec defaults with overlapping rates)")
     p.add_argument("--reference", default="jpeg", help="BD-rate anchor (default jpeg)")
     p.add_argument("--out", required=True, help="results JSON")

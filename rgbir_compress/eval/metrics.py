@@ -36,5 +36,13 @@ def ms_ssim(ref: np.ndarray, test: np.ndarray, peak: float | None = None) -> flo
         t = torch.from_numpy(np.ascontiguousarray(img).astype(np.float32))
         return t[None, None] if img.ndim == 2 else t.permute(2, 0, 1)[None]
 
-    with torch.inference_mode():
-        return float(_ms_ssim(tensor(ref), tensor(test), data_range=peak))
+    # One thread: a single image gains little from more, and when the CPU is shared (training in
+    # the background) torch's thread pool made this 10-50x slower here. Restored afterwards, so
+    # codec timings keep the caller's setting.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            return float(_ms_ssim(tensor(ref), tensor(test), data_range=peak))
+    finally:
+        torch.set_num_threads(threads)

@@ -5,7 +5,6 @@ import os
 import platform
 import shlex
 import subprocess
-import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -14,10 +13,18 @@ _LIBRARIES = ("numpy", "pillow", "imagecodecs", "pillow-heif", "torch", "compres
               "pytorch-msssim", "bjontegaard")
 
 
-def command_line(argv: list[str] | None = None) -> str:
-    """The command as typed (program name normalised to `rgbir-compress`)."""
-    args = sys.argv[1:] if argv is None else argv
-    return shlex.join(["rgbir-compress", *args])
+def command_line(command: str, options: dict) -> str:
+    """The command with every option spelled out (defaults included), from the parsed arguments,
+    so it reproduces the run however it was started (console script, -m, or main(argv))."""
+    words = ["rgbir-compress", command]
+    for key, value in options.items():
+        if key in ("func", "command") or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        words += [flag] if value is True else [flag, str(value)]
+    return shlex.join(words)
 
 
 def git_commit() -> str | None:
@@ -68,9 +75,9 @@ def machine() -> dict:
     }
 
 
-def header(argv: list[str] | None = None) -> dict:
+def header(command: str, options: dict) -> dict:
     return {
-        "command": command_line(argv),
+        "command": command_line(command, options),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "machine": machine(),

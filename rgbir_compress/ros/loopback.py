@@ -161,6 +161,7 @@ class Probe(Node):
         self.n_sent = 0
         self.raw_bytes = 0
         self.link_bytes = 0
+        self.link_msgs = 0
         self.compressed: list[CompressedRGBIR] = []
         self.keep_compressed = False
         self.decoded: dict[int, dict[str, Any]] = {}  # colour stamp ns -> results (tracked pairs)
@@ -179,7 +180,7 @@ class Probe(Node):
         self.decoded.clear()
         self.images_received = 0
         self.compressed.clear()
-        self.n_sent = self.raw_bytes = self.link_bytes = 0
+        self.n_sent = self.raw_bytes = self.link_bytes = self.link_msgs = 0
         self.t_first = self.t_last = None
 
     # -- sending --------------------------------------------------------------------------------
@@ -219,6 +220,7 @@ class Probe(Node):
 
     # -- receiving ------------------------------------------------------------------------------
     def _on_compressed(self, msg: CompressedRGBIR) -> None:
+        self.link_msgs += 1
         self.link_bytes += len(msg.rgb_data) + len(msg.thermal_data) + 4 * (len(msg.affine_gamma) + len(msg.affine_beta))
         if self.keep_compressed:
             self.compressed.append(msg)
@@ -337,6 +339,7 @@ class Probe(Node):
         return {
             "pairs_sent": self.n_sent, "pairs_received": len(pairs),
             "raw_kbps": 8 * self.raw_bytes / span / 1000, "link_kbps": 8 * self.link_bytes / span / 1000,
+            "link_kb_per_pair": self.link_bytes / max(self.link_msgs, 1) / 1000,
             "psnr_rgb_db": mean("psnr_rgb"), "psnr_thermal_db": mean("psnr_thermal"),
             "latency_ms_p50": float(np.percentile(lat, 50)) if lat.size else float("nan"),
             "latency_ms_p95": float(np.percentile(lat, 95)) if lat.size else float("nan"),
