@@ -13,6 +13,7 @@ from rgbir_compress.cli import main
 from rgbir_compress.codecs import registry
 from rgbir_compress.codecs.learned.weights import MissingWeightsError
 from rgbir_compress.eval.bdrate import bd_rate, clean_curve
+from rgbir_compress.eval.results_file import load_results
 from rgbir_compress.eval.summary import PSNR_CAP, mean_curves
 
 from conftest import synthetic_pair
@@ -76,10 +77,11 @@ def test_eval_writes_self_describing_json_bd_rates_and_plot(tiny_manifest, tmp_p
                  "--qualities", "0.3,0.7", "--out", str(out), "--plot", str(plot), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "BD-rate against jpeg" in printed and "| webp |" in printed
-    res = json.loads(out.read_text())
+    res = load_results(out)
     for key in ("command", "date", "machine", "git_commit", "codecs", "summary", "records", "definitions"):
         assert key in res
-    assert res["command"].startswith("rgbir-compress eval")
+    assert res["command"].startswith("rgbir-compress eval --manifest ") and "--qualities 0.3,0.7" in res["command"]
+    assert json.loads(out.read_text())["records"]["columns"][:2] == ["pair", "codec"]  # stored as columns
     assert res["pairs"] == 2 and set(res["codecs"]) == {"jpeg", "webp"}
     assert all(res["codecs"][c]["model_id"] for c in res["codecs"])
     assert len(res["records"]) == 2 * 2 * 2
@@ -110,6 +112,20 @@ class _NoWeights(registry.PairCodec):
         raise NotImplementedError
 
 
+def test_merge_adds_a_codec_to_an_earlier_evaluation(tiny_manifest, tmp_path, capsys):
+    first, merged = tmp_path / "jpeg.json", tmp_path / "both.json"
+    common = ["--manifest", str(tiny_manifest), "--split", "val", "--qualities", "0.3,0.7", "--no-progress"]
+    assert main(["eval", *common, "--codec", "jpeg", "--out", str(first)]) == 0
+    assert main(["eval", *common, "--codec", "webp", "--merge", str(first), "--out", str(merged)]) == 0
+    res = load_results(merged)
+    assert set(res["codecs"]) == {"jpeg", "webp"} and len(res["records"]) == 2 * 2 * 2
+    assert set(res["summary"]["bd_rate"]) == {"jpeg", "webp"}
+    # a results file from other filters is refused, not silently mixed in
+    assert main(["eval", *common, "--limit", "1", "--codec", "webp", "--merge", str(first),
+                 "--out", str(tmp_path / "x.json")]) == 1
+    assert "cannot merge" in capsys.readouterr().err
+
+
 def test_codec_without_weights_is_skipped_with_a_clear_reason(tiny_manifest, tmp_path, capsys, monkeypatch):
     registry._load_builtin()
     monkeypatch.setitem(registry._FACTORIES, "ghost", _NoWeights)
@@ -120,7 +136,7 @@ def test_codec_without_weights_is_skipped_with_a_clear_reason(tiny_manifest, tmp
     assert not out.exists()
     assert main(["eval", "--manifest", str(tiny_manifest), "--split", "val", "--limit", "1", "--codec",
                  "jpeg,ghost", "--qualities", "0.5", "--out", str(out), "--no-progress"]) == 0
-    res = json.loads(out.read_text())
+    res = load_results(out)
     assert "no weights" in res["unavailable"]["ghost"] and list(res["codecs"]) == ["jpeg"]
     assert main(["codecs"]) == 0
     assert "ghost: quality -> test stand-in" in capsys.readouterr().out.replace("[unavailable: no weights]", "")

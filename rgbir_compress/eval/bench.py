@@ -3,8 +3,9 @@
 Input is one real pair resized to each size (when a manifest is given) or a synthetic pair; the
 report says which. Each (codec, size) gets one warm-up round trip, then `repeat` timed encodes and
 decodes through container bytes; throughput is 1000 / median ms. Peak memory is the process's
-resident-set high-water mark during those rounds, reset before each (Linux /proc/self/clear_refs),
-plus CUDA's allocator peak when a learned codec runs on a GPU.
+resident-set high-water mark over the warm-up and timed rounds, reset before each (codec, size)
+(Linux /proc/self/clear_refs), shown with its rise over the RSS just before (the process itself,
+with torch imported, is most of the absolute figure), plus CUDA's allocator peak on a GPU.
 """
 from __future__ import annotations
 
@@ -86,8 +87,6 @@ def rss_mb() -> float | None:
 # -- the benchmark ------------------------------------------------------------------------------
 def bench_one(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: float, repeat: int) -> dict:
     pair = ImagePair(rgb=rgb, thermal=thermal)
-    blob = container.dumps(codec.encode(pair, quality))  # warm-up: lazy library/model initialisation
-    codec.decode(container.loads(blob))
     cuda = _cuda_device(codec)
     if cuda is not None:
         import torch
@@ -95,7 +94,9 @@ def bench_one(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: f
         torch.cuda.synchronize(cuda)
         torch.cuda.reset_peak_memory_stats(cuda)
     baseline = rss_mb()
-    exact_peak = reset_peak_rss()
+    exact_peak = reset_peak_rss()  # the peak covers the warm-up too: lazy initialisation is real memory
+    blob = container.dumps(codec.encode(pair, quality))  # warm-up, not timed
+    codec.decode(container.loads(blob))
     enc, dec = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -153,10 +154,14 @@ def run_bench(codecs: dict[str, PairCodec], inputs: dict[tuple[int, int], tuple[
 
 def bench_table(rows: list[dict]) -> str:
     head = ["codec", "size (RGB = thermal)", "encode ms", "decode ms", "encode pairs/s", "decode pairs/s",
-            "round trip pairs/s", "container bytes", "peak RSS MB"]
+            "round trip pairs/s", "container bytes", "peak RSS MB (+ over RSS before)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        peak = f"{r['peak_rss_mb']:.0f}" + ("" if r["peak_rss_is_per_run"] else " (process)")
+        peak = f"{r['peak_rss_mb']:.0f}"
+        if r["peak_rss_is_per_run"] and r.get("rss_before_mb") is not None:
+            peak += f" (+{max(r['peak_rss_mb'] - r['rss_before_mb'], 0):.0f})"
+        elif not r["peak_rss_is_per_run"]:
+            peak += " (process lifetime peak)"
         if "cuda_peak_mb" in r:
             peak += f" + CUDA {r['cuda_peak_mb']:.0f}"
         lines.append("| " + " | ".join([

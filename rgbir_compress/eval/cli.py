@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
+import time
 from pathlib import Path
 
 from ..codecs import names
 from ..codecs.base import PairCodec
 from . import provenance
+from .results_file import load_results, write_results
 from .runner import CodecUnavailable, PairSource, default_qualities, open_codec
 
 DEFINITIONS = {
@@ -45,17 +45,6 @@ def _qualities(text: str) -> list[float]:
     if not vals:
         raise argparse.ArgumentTypeError("no qualities given")
     return sorted(set(vals))
-
-
-def _json_safe(obj):
-    """Strict JSON: non-finite floats (lossless PSNR, missing values) become null."""
-    if isinstance(obj, float):  # 6 significant digits: far below measurement noise, half the file
-        return float(f"{obj:.6g}") if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
 
 
 def _err(cmd: str, message: str) -> None:
@@ -97,6 +86,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .runner import evaluate
     from .summary import format_tables, summarize
 
+    header = provenance.header("eval", vars(args))
+    started = time.perf_counter()
     try:
         requested = _split_list(args.codec)
         codecs, skipped = _open_codecs("eval", requested, args.device, args.threads)
@@ -112,34 +103,54 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 1
     qualities = {n: args.qualities or default_qualities(n) for n in codecs}
     records = evaluate(pairs, codecs, qualities, progress=not args.no_progress)
+    merged = {}
+    if args.merge:
+        try:
+            merged = _merge_earlier(args, records, codecs, qualities)
+        except (OSError, ValueError) as exc:
+            _err("eval", str(exc))
+            return 1
     summary = summarize(records, args.reference)
     print(format_tables(summary))
     if args.reference not in codecs:
         print(f"\n(no BD-rates: reference codec {args.reference!r} was not evaluated)")
     result = {
-        **provenance.header("eval", vars(args)),
+        **header,
         "kind": "rgbir-compress eval",
+        "duration_s": round(time.perf_counter() - started, 1),
         "manifest": str(args.manifest),
         "filters": {"split": args.split, "source": args.source, "limit": args.limit},
         "pairs": len(pairs),
-        "codecs": {n: {"model_id": c.model_id, "quality_help": c.quality_help, "qualities": qualities[n]}
-                   for n, c in codecs.items()},
+        "codecs": {**merged, **{n: {"model_id": c.model_id, "quality_help": c.quality_help,
+                                    "qualities": qualities[n]} for n, c in codecs.items()}},
+        "merged_from": args.merge,
         "unavailable": skipped,
         "reference": args.reference,
         "definitions": DEFINITIONS,
         "summary": summary,
         "records": records,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(_json_safe(result), indent=1) + "\n")
-    print(f"\nwrote {out}")
+    print(f"\nwrote {write_results(result, args.out)}")
     if args.plot:
         Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         plot_rd(summary, args.plot, title=f"{args.manifest} split={args.split} source={args.source}, "
                                           f"{len(pairs)} pairs")
         print(f"wrote {args.plot}")
     return 0
+
+
+def _merge_earlier(args: argparse.Namespace, records: list[dict], codecs: dict, qualities: dict) -> dict:
+    """Append the records of codecs measured in an earlier results file (same manifest, filters and
+    limit) so a new codec joins an evaluation without re-running the others. Returns their
+    codec entries; the summary and BD-rates are then computed over everything."""
+    earlier = load_results(args.merge)
+    want = {"split": args.split, "source": args.source, "limit": args.limit}
+    if Path(earlier.get("manifest", "")).resolve() != Path(args.manifest).resolve() or earlier.get("filters") != want:
+        raise ValueError(f"{args.merge}: measured on {earlier.get('manifest')} {earlier.get('filters')}, "
+                         f"not on {args.manifest} {want}; cannot merge")
+    kept = {n: e for n, e in earlier.get("codecs", {}).items() if n not in codecs}
+    records.extend(r for r in earlier["records"] if r["codec"] in kept)
+    return kept
 
 
 # -- bench --------------------------------------------------------------------------------------
@@ -160,6 +171,7 @@ def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tup
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import bench_table, parse_size, run_bench
 
+    header = provenance.header("bench", vars(args))
     try:
         sizes = [parse_size(s) for s in _split_list(args.sizes)]
         requested = _split_list(args.codec) if args.codec else names()
@@ -182,7 +194,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(bench_table(rows))
     if args.out:
         result = {
-            **provenance.header("bench", vars(args)),
+            **header,
             "kind": "rgbir-compress bench",
             "torch_threads": torch.get_num_threads(),
             "device": device,
@@ -191,10 +203,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             "unavailable": skipped,
             "rows": rows,
         }
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(_json_safe(result), indent=1) + "\n")
-        print(f"wrote {out}")
+        print(f"wrote {write_results(result, args.out)}")
     return 0
 
 
@@ -219,6 +228,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="results JSON")
     p.add_argument("--plot", help="RD plot PNG (RGB and thermal panels)")
     p.add_argument("--limit", type=int, default=0, help="first N pairs only")
+    p.add_argument("--merge", help="earlier results JSON (same manifest and filters): include its other codecs' "
+                                   "records in the summary, BD-rates and plot without re-running them")
     _common(p)
     p.set_defaults(func=cmd_eval)
 

@@ -50,7 +50,7 @@ def cpu_model() -> str:
 
 
 def load_average() -> list[float] | None:
-    """1/5/15-minute load when the run started: tells readers whether timings shared the CPU."""
+    """1/5/15-minute load when the command started: tells readers whether timings shared the CPU."""
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:

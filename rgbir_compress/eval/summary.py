@@ -92,7 +92,7 @@ def _row(cells: list[str]) -> str:
 
 def bd_table(summary: dict) -> str:
     ref = summary["reference"]
-    head = ["codec", "bpp RGB", f"BD-rate RGB PSNR", "BD-rate RGB MS-SSIM", "bpp thermal",
+    head = ["codec", "bpp RGB", "BD-rate RGB PSNR", "BD-rate RGB MS-SSIM", "bpp thermal",
             "BD-rate thermal PSNR", "BD-rate thermal MS-SSIM", "enc ms", "dec ms"]
     lines = [f"BD-rate against {ref} (negative = fewer bits at equal quality; mean curves over pairs)", "",
              _row(head), _row(["---"] * len(head))]
