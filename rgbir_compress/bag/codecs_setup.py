@@ -7,22 +7,22 @@ import warnings
 import numpy as np
 
 from ..codecs import PairCodec, create, get_class
+from ..codecs.defaults import DEFAULT_CODEC, FALLBACK_CODEC
 from ..codecs.learned.weights import MissingWeightsError, weights_path
 from ..eval.metrics import psnr
 from ..frame import ImagePair
 
-PREFERRED = "hyperprior"
-FALLBACK = "jpeg"
-
-
 def default_codec_name() -> str:
-    """The learned baseline when its weights ship with this install, else JPEG (with a warning)."""
+    """The project's default codec (codecs/defaults.py); a learned default without its weights in
+    this install falls back to FALLBACK_CODEC with a warning."""
     try:
-        weights_path(PREFERRED)
-        return PREFERRED
-    except MissingWeightsError:
-        warnings.warn(f"no weights for {PREFERRED!r}; using {FALLBACK!r} (pass --codec to choose)", stacklevel=2)
-        return FALLBACK
+        if get_class(DEFAULT_CODEC).__module__.startswith("rgbir_compress.codecs.learned"):
+            weights_path(DEFAULT_CODEC)
+        return DEFAULT_CODEC
+    except (MissingWeightsError, ImportError):
+        warnings.warn(f"{DEFAULT_CODEC!r} is unavailable here; using {FALLBACK_CODEC!r} (pass --codec to choose)",
+                      stacklevel=2)
+        return FALLBACK_CODEC
 
 
 def build_codec(name: str | None, *, device: str = "auto") -> PairCodec:

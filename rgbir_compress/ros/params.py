@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..codecs.defaults import DEFAULT_CODEC, FALLBACK_CODEC
+
 QOS_CHOICES = ("sensor_data", "reliable", "best_effort")
 
 
@@ -23,10 +25,12 @@ class ParamSpec:
 
 
 ENCODER_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("codec", "hyperprior",
-              "Pair codec (`rgbir-compress codecs` lists them). Default: the best shipped learned codec; "
-              "when torch or its weights are missing the node warns and uses fallback_codec."),
-    ParamSpec("fallback_codec", "jpeg", "Classical codec used when `codec` cannot be loaded; empty = fail instead."),
+    ParamSpec("codec", DEFAULT_CODEC,
+              "Pair codec (`rgbir-compress codecs` lists them). Default: the codec that measured best for "
+              "live streaming on a CPU robot (README, 'Measured results'); it becomes the best learned codec "
+              "once one beats the classical ones. A learned codec without torch or its weights makes the "
+              "node warn and use fallback_codec."),
+    ParamSpec("fallback_codec", FALLBACK_CODEC, "Classical codec used when `codec` cannot be loaded; empty = fail instead."),
     ParamSpec("weights", "", "Weights file for a learned codec; empty = the shipped weights."),
     ParamSpec("device", "auto", "Where a learned codec runs: auto (CUDA when present), cpu, cuda, cuda:N."),
     ParamSpec("threads", 0, "CPU threads for a learned codec; 0 = the library's default.", range=(0, 256)),
