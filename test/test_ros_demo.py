@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rgbir_compress.codecs.defaults import DEFAULT_CODEC
+
 pytest.importorskip("rclpy")
 pytest.importorskip("rgbir_compress.msg")
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -30,9 +32,9 @@ def test_demo_on_defaults(tmp_path: Path) -> None:
     assert s["pairs_sent"] == 20 and s["pairs_received"] + s["encoder_drops"] >= 18, s
     assert s["pairs_received"] > 0 and s["psnr_rgb_db"] > 25 and s["psnr_thermal_db"] > 25, s
     assert 0 < s["link_kbps"] < s["raw_kbps"] / 10, s
-    assert s["latency_ms_p50"] > 0 and s["codec"] in ("hyperprior", "jpeg"), s
-    if s["codec"] == "jpeg":  # no shipped learned weights (or no torch): the fallback is announced
-        assert any("fallback" in w for w in s["warnings"]), s["warnings"]
+    assert s["latency_ms_p50"] > 0, s
+    # the project's default codec runs, or a learned default that cannot load announces its fallback
+    assert s["codec"] == DEFAULT_CODEC or any("fallback" in w for w in s["warnings"]), s
 
 
 @pytest.mark.timeout(300)

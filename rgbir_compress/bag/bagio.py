@@ -136,3 +136,17 @@ class TopicCopier:
         if self.reader.is2:
             return lambda _conn, raw: raw
         return lambda conn, raw: self.store.ros1_to_cdr(raw, conn.msgtype)
+
+
+class PassThrough:
+    """Copies the messages a tool does not transform, unchanged and in log-time order (shared by
+    compress and decompress). Subclasses provide `convert`, `output`, `copier` and `report`."""
+
+    def _copy(self, conn: Any, log_time: int, raw: bytes) -> None:
+        try:
+            data = self.convert(conn, raw)  # identity for rosbag2 input; ROS 1 -> CDR can fail
+        except Exception as exc:
+            self.report.problems.add("corrupt message", conn.topic, log_time, f"{type(exc).__name__}: {exc}")
+            return
+        self.output.put(log_time, self.copier.connection(conn), data)
+        self.report.copied += 1

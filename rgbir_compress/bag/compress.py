@@ -105,7 +105,7 @@ def _encode(codec: PairCodec, pair: ImagePair, quality: float, sample: bool) -> 
     return cp, (pair_psnr(pair, codec.decode(cp)) if sample else None)
 
 
-class _Compressor:
+class _Compressor(bagio.PassThrough):
     def __init__(self, opts: CompressOptions, codec: PairCodec, reader: Any, writer: Any,
                  report: CompressReport) -> None:
         self.opts = opts
@@ -129,15 +129,6 @@ class _Compressor:
         self.pool: OrderedPool[_Job] = OrderedPool(opts.jobs)
         self.rate = RateController(opts.target_kbps, quality=opts.quality) if opts.target_kbps else None
         self.submitted = 0
-
-    def _copy(self, conn: Any, log_time: int, raw: bytes) -> None:
-        try:
-            data = self.convert(conn, raw)  # identity for rosbag2 input; ROS 1 -> CDR can fail
-        except Exception as exc:
-            self.report.problems.add("corrupt message", conn.topic, log_time, f"{type(exc).__name__}: {exc}")
-            return
-        self.output.put(log_time, self.copier.connection(conn), data)
-        self.report.copied += 1
 
     def run(self) -> None:
         bar = progress_bar(self.reader.message_count, enabled=self.opts.progress, desc="compress")

@@ -70,7 +70,7 @@ def _decode(codec: PairCodec, cp: Any) -> ImagePair:
     return codec.decode(cp)
 
 
-class _Decompressor:
+class _Decompressor(bagio.PassThrough):
     def __init__(self, opts: DecompressOptions, reader: Any, writer: Any, report: DecompressReport) -> None:
         self.opts = opts
         self.reader = reader
@@ -109,15 +109,6 @@ class _Decompressor:
             except Exception as exc:  # unknown codec, missing weights: every such message is skipped
                 self.codecs[name] = exc
         return self.codecs[name]
-
-    def _copy(self, conn: Any, log_time: int, raw: bytes) -> None:
-        try:
-            data = self.convert(conn, raw)  # identity for rosbag2 input; ROS 1 -> CDR can fail
-        except Exception as exc:
-            self.report.problems.add("corrupt message", conn.topic, log_time, f"{type(exc).__name__}: {exc}")
-            return
-        self.output.put(log_time, self.copier.connection(conn), data)
-        self.report.copied += 1
 
     def run(self) -> None:
         bar = progress_bar(self.reader.message_count, enabled=self.opts.progress, desc="decompress")

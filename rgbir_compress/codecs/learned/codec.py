@@ -24,7 +24,7 @@ def pick_device(device: str) -> torch.device:
 
 
 def to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
-    t = torch.from_numpy(np.ascontiguousarray(img))
+    t = torch.from_numpy(np.array(img, copy=True))  # own, writable memory for torch
     t = t[None, None] if img.ndim == 2 else t.permute(2, 0, 1)[None]
     return t.to(device).float().div_(255)
 
