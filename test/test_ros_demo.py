@@ -43,3 +43,17 @@ def test_demo_text_report_mono16() -> None:
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     for text in ("pairs sent / received       10 / 10", "kbit/s", "PSNR of decoded images", "mono16", "p95"):
         assert text in out.stdout, out.stdout
+
+
+@pytest.mark.timeout(300)
+def test_demo_replays_a_rosbag(tmp_path: Path) -> None:
+    from rgbir_compress.bag.synthetic import write_synthetic_bag
+
+    bag = write_synthetic_bag(tmp_path / "in", pairs=12, height=96, width=128)
+    out = _run("--bag", str(bag.path), "--rgb-topic", bag.rgb_topic, "--ir-topic", bag.ir_topic,
+               "--seconds", "1", "--size", "128x96", "--codec", "jpeg", "--json", "--log-dir", str(tmp_path))
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    s = json.loads(out.stdout)
+    assert s["source"] == str(bag.path) and s["pairs_received"] > 0 and s["psnr_rgb_db"] > 25, s
+    missing = _run("--bag", str(bag.path), "--rgb-topic", "/nope", "--seconds", "1", "--json")
+    assert missing.returncode != 0 and "/nope" in missing.stderr

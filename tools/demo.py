@@ -13,7 +13,7 @@ the capture stamp to the decoded image.
     .venv/bin/python tools/demo.py --source ../shared/data/rgbir/val/m3fd --json
 
 Nothing leaves this machine: discovery is limited to localhost, and the run uses its own namespace.
-(A rosbag source, `--bag PATH`, is not implemented yet.)
+`--bag PATH --rgb-topic T --ir-topic T` replays the time-synchronised pairs of a rosbag instead.
 """
 from __future__ import annotations
 
@@ -47,6 +47,26 @@ def folder_source(folder: Path, size: tuple[int, int]) -> Callable[[int], tuple[
     return lambda i: frames[i % len(frames)]
 
 
+def bag_source(bag: Path, rgb_topic: str, ir_topic: str, size: tuple[int, int],
+               limit: int) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+    """The first `limit` time-synchronised pairs of a rosbag (rosbag1/rosbag2, sqlite3/mcap),
+    resized to `size` (h, w), looped. Read by streaming, so the bag's size does not matter."""
+    from PIL import Image
+
+    from rgbir_compress.bag.pair_stream import colour_of, paired_messages, thermal_of
+
+    h, w = size
+    frames = []
+    for rgb_msg, ir_msg in paired_messages(bag, rgb_topic, ir_topic, slop_ms=50):
+        frames.append((np.asarray(Image.fromarray(colour_of(rgb_msg)).resize((w, h), Image.Resampling.BILINEAR)),
+                       np.asarray(Image.fromarray(thermal_of(ir_msg)).resize((w, h), Image.Resampling.BILINEAR))))
+        if len(frames) >= limit:
+            break
+    if not frames:
+        raise SystemExit(f"{bag}: no synchronised pairs on {rgb_topic} and {ir_topic}")
+    return lambda i: frames[i % len(frames)]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=5.0, help="how long to publish (default 5)")
@@ -54,6 +74,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--size", default="640x512", help="WIDTHxHEIGHT of both cameras (default 640x512)")
     ap.add_argument("--mono16", action="store_true", help="16-bit thermal (mono16) instead of mono8")
     ap.add_argument("--source", type=Path, help="folder with rgb/ and ir/ images to play instead of the synthetic scene")
+    ap.add_argument("--bag", type=Path, help="rosbag to replay (pairs from --rgb-topic and --ir-topic)")
+    ap.add_argument("--rgb-topic", default="/camera/rgb/image_raw", help="colour topic in --bag")
+    ap.add_argument("--ir-topic", default="/camera/ir/image_raw", help="thermal topic in --bag")
     ap.add_argument("--codec", help="encoder codec (default: the node's default, config/encoder.yaml)")
     ap.add_argument("--quality", type=float, help="quality in [0, 1] (default: the node's)")
     ap.add_argument("--target-kbps", type=float, help="link budget for rate control (default: off)")
@@ -74,10 +97,14 @@ def run(args: argparse.Namespace) -> dict:
     from rgbir_compress.ros.session import run_loopback
 
     w, h = (int(v) for v in args.size.lower().split("x"))
+    if args.source and args.bag:
+        raise SystemExit("--source and --bag exclude each other")
+    if (args.source or args.bag) and args.mono16:
+        raise SystemExit("--mono16 needs the synthetic source")
     if args.source:
-        if args.mono16:
-            raise SystemExit("--mono16 needs the synthetic source")
         frame = folder_source(args.source, (h, w))
+    elif args.bag:
+        frame = bag_source(args.bag, args.rgb_topic, args.ir_topic, (h, w), int(args.seconds * args.rate) + 1)
     else:
         frame = SyntheticScene(h, w, mono16=args.mono16).frame
     enc_params = {k: v for k, v in (("codec", args.codec), ("quality", args.quality),
@@ -86,7 +113,7 @@ def run(args: argparse.Namespace) -> dict:
     summary = run_loopback(frame, args.seconds, args.rate, f"/rgbir_demo_{os.getpid()}", enc_params, dec_params,
                            log_dir=args.log_dir, say=lambda text: _say(args, text))
     summary.update(size=f"{w}x{h}", thermal="mono16" if args.mono16 else "mono8",
-                   source=str(args.source) if args.source else "synthetic")
+                   source=str(args.source or args.bag or "synthetic"))
     return summary
 
 
