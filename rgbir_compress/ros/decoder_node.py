@@ -25,6 +25,7 @@ from ..msg import CompressedRGBIR
 from .codec_loader import create_codec
 from .convert import array_to_image
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
+from .latest_worker import LatestWorker
 from .params import DECODER_PARAMS, declare, qos_profile
 from .stats import Counters, Percentiles, RateMeter
 
@@ -42,7 +43,7 @@ class DecoderNode(Node):
         super().__init__("rgbir_decoder", **kwargs)
         self.params = p = declare(self, DECODER_PARAMS)
         self._codecs: dict[str, PairCodec | DecodeError] = {}
-        self.counters = Counters("msgs_in", "pairs_out", "decode_failures")
+        self.counters = Counters("msgs_in", "pairs_out", "decode_failures", "drops")
         self.in_meter, self.out_meter = RateMeter(), RateMeter()
         self.decode_ms, self.latency_ms = Percentiles(), Percentiles()
         self.problems = ProblemLog(self.get_logger().error)
@@ -50,6 +51,10 @@ class DecoderNode(Node):
         out_qos = qos_profile(p["output_qos"])
         self.rgb_pub = self.create_publisher(Image, RGB_TOPIC, out_qos)
         self.thermal_pub = self.create_publisher(Image, THERMAL_TOPIC, out_qos)
+        # Decoding runs on a keep-newest worker: a decoder slower than the link shows the latest
+        # pair with about one decode of latency instead of working through a queue.
+        self._worker = LatestWorker("rgbir-decode", self._decode, lambda: self.counters.inc("drops"),
+                                    lambda exc: self._failed(f"{type(exc).__name__}: {exc}", None))
         self.sub = self.create_subscription(CompressedRGBIR, IN_TOPIC, self._on_message, qos_profile(p["input_qos"]))
         self.diagnostics = DiagnosticsReporter(self, "rgbir_compress: decoder", p["diagnostics_period"],
                                                self._collect)
@@ -75,19 +80,24 @@ class DecoderNode(Node):
         return codec
 
     def _on_message(self, msg: CompressedRGBIR) -> None:
-        t0 = time.perf_counter()
         self.counters.inc("msgs_in")
         self.in_meter.tick(len(msg.rgb_data) + len(msg.thermal_data) + 4 * (len(msg.affine_gamma) + len(msg.affine_beta)))
+        self._worker.put(msg)
+
+    def _failed(self, what: str, msg: CompressedRGBIR | None) -> None:
+        self.counters.inc("decode_failures")
+        self.last_failure = what
+        where = (f" (stamp {msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}, frame_id {msg.header.frame_id!r})"
+                 if msg is not None else "")
+        self.problems.report(_problem_key(what), f"skipping undecodable message{where}: {what}")
+
+    def _decode(self, msg: CompressedRGBIR) -> None:
+        t0 = time.perf_counter()
         try:
             cp = from_message(msg)
             pair = self._codec_for(cp.codec).decode(cp)
         except Exception as exc:  # noqa: BLE001 - DecodeError expected; anything else must not kill the node
-            self.counters.inc("decode_failures")
-            what = str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}"
-            self.last_failure = what
-            self.problems.report(_problem_key(what),
-                                 f"skipping undecodable message (stamp {msg.header.stamp.sec}."
-                                 f"{msg.header.stamp.nanosec:09d}, frame_id {msg.header.frame_id!r}): {what}")
+            self._failed(str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}", msg)
             return
         self.decode_ms.add(1e3 * (time.perf_counter() - t0))
         self.rgb_pub.publish(array_to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id))
@@ -109,9 +119,15 @@ class DecoderNode(Node):
             **c, "last_failure": self.last_failure,
             "codecs": ", ".join(k for k, v in self._codecs.items() if not isinstance(v, DecodeError)),
         }
+        problems = []
         if c["decode_failures"]:
-            return WARN, f"{c['decode_failures']} undecodable messages skipped", values
-        return OK, "ok", values
+            problems.append(f"{c['decode_failures']} undecodable messages skipped")
+        if c["drops"]:
+            problems.append(f"{c['drops']} messages dropped (decoder slower than input)")
+        return (WARN if problems else OK), ("; ".join(problems) or "ok"), values
+
+    def shutdown(self) -> None:
+        self._worker.stop()
 
 
 def main(args: list[str] | None = None) -> int:
@@ -127,6 +143,7 @@ def main(args: list[str] | None = None) -> int:
         return 1
     finally:
         if node is not None:
+            node.shutdown()
             node.destroy_node()
         rclpy.try_shutdown()
     return 0

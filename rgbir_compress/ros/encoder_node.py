@@ -18,7 +18,6 @@ Run: `ros2 run rgbir_compress encoder_node --ros-args -p codec:=jpeg`, or
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import Any
 
@@ -40,6 +39,7 @@ from ..msg import CompressedRGBIR
 from .codec_loader import CodecUnavailable, load_codec
 from .convert import image_to_array, stamp_of
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
+from .latest_worker import LatestWorker
 from .params import ENCODER_PARAMS, check_choice, declare, qos_profile
 from .stats import Counters, Percentiles, RateMeter
 from .sync import PairSubscriber
@@ -82,11 +82,8 @@ class EncoderNode(Node):
         self.diagnostics = DiagnosticsReporter(self, "rgbir_compress: encoder", p["diagnostics_period"],
                                                self._collect)
 
-        self._slot: tuple | None = None
-        self._cv = threading.Condition()
-        self._running = True
-        self._worker = threading.Thread(target=self._work, name="rgbir-encode", daemon=True)
-        self._worker.start()
+        self._worker = LatestWorker("rgbir-encode", lambda pair: self._encode(*pair),
+                                    lambda: self.counters.inc("drops"), self._encode_failed)
         self.get_logger().info(
             f"encoding {self._topics[0]} + {self._topics[1]} -> {self.resolve_topic_name(OUT_TOPIC)} with "
             f"{self.codec.name} [{self.codec.model_id}] (quality {self.quality:g}, target_kbps {p['target_kbps']:g}, "
@@ -129,28 +126,12 @@ class EncoderNode(Node):
     def _on_pair(self, rgb_msg: Image, thermal_msg: Image) -> None:
         self.counters.inc("pairs_in")
         self.pair_meter.tick()
-        with self._cv:
-            if self._slot is not None:
-                self.counters.inc("drops")
-            self._slot = (rgb_msg, thermal_msg)
-            self._cv.notify()
+        self._worker.put((rgb_msg, thermal_msg))
 
     # -- encoding (worker thread) -----------------------------------------------------------------
-    def _work(self) -> None:
-        while True:
-            with self._cv:
-                while self._slot is None and self._running:
-                    self._cv.wait(0.5)
-                if not self._running:
-                    return
-                rgb_msg, thermal_msg = self._slot
-                self._slot = None
-            try:
-                self._encode(rgb_msg, thermal_msg)
-            except Exception as exc:  # noqa: BLE001 - the worker must survive anything a frame does
-                self.counters.inc("encode_failures")
-                self.problems.report(f"encode:{type(exc).__name__}",
-                                     f"encoding a pair failed: {type(exc).__name__}: {exc}")
+    def _encode_failed(self, exc: Exception) -> None:
+        self.counters.inc("encode_failures")
+        self.problems.report(f"encode:{type(exc).__name__}", f"encoding a pair failed: {type(exc).__name__}: {exc}")
 
     def _to_array(self, msg: Image, index: int) -> np.ndarray | None:
         allowed = (COLOUR_ENCODINGS, THERMAL_ENCODINGS)[index]
@@ -220,10 +201,7 @@ class EncoderNode(Node):
         return (WARN if problems else OK), ("; ".join(problems) or "ok"), values
 
     def shutdown(self) -> None:
-        with self._cv:
-            self._running = False
-            self._cv.notify()
-        self._worker.join(timeout=5.0)
+        self._worker.stop()
 
 
 def main(args: list[str] | None = None) -> int:

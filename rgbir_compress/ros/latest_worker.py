@@ -1,0 +1,45 @@
+"""Keep-newest processing: one worker thread always takes the most recent item; an item replaced
+before the worker reached it is dropped and counted. A codec slower than its input therefore runs
+at its own pace with about one item of latency, and work never piles up (encoder and decoder)."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+
+class LatestWorker:
+    def __init__(self, name: str, handle: Callable[[Any], None], on_drop: Callable[[], None],
+                 on_error: Callable[[Exception], None]) -> None:
+        self._handle, self._on_drop, self._on_error = handle, on_drop, on_error
+        self._slot: Any = None
+        self._cv = threading.Condition()
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def put(self, item: Any) -> None:
+        """Hand over the newest item (called from the executor thread); never blocks on the codec."""
+        with self._cv:
+            if self._slot is not None:
+                self._on_drop()
+            self._slot = item
+            self._cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while self._slot is None and self._running:
+                    self._cv.wait(0.5)
+                if not self._running:
+                    return
+                item, self._slot = self._slot, None
+            try:
+                self._handle(item)
+            except Exception as exc:  # noqa: BLE001 - the worker must survive anything an item does
+                self._on_error(exc)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._cv:
+            self._running = False
+            self._cv.notify()
+        self._thread.join(timeout=timeout)
