@@ -13,8 +13,6 @@ import sys
 import time
 from typing import Any
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
@@ -27,6 +25,7 @@ from .convert import array_to_image
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
 from .latest_worker import LatestWorker
 from .params import DECODER_PARAMS, declare, qos_profile
+from .spin import spin_node
 from .stats import Counters, Percentiles, RateMeter
 
 IN_TOPIC, RGB_TOPIC, THERMAL_TOPIC = "compressed", "rgb/image", "thermal/image"
@@ -36,6 +35,10 @@ def _problem_key(text: str) -> str:
     """The kind of a failure, without the numbers that differ from message to message (crc values,
     sizes), so a stream of the same fault is logged once and then throttled."""
     return re.sub(r"\b[0-9a-f]{6,}\b|\d+", "#", text)[:120]
+
+
+#: Messages waiting for the decoder at most (older ones are dropped and counted).
+DECODE_DEPTH = 4
 
 
 class DecoderNode(Node):
@@ -51,10 +54,11 @@ class DecoderNode(Node):
         out_qos = qos_profile(p["output_qos"])
         self.rgb_pub = self.create_publisher(Image, RGB_TOPIC, out_qos)
         self.thermal_pub = self.create_publisher(Image, THERMAL_TOPIC, out_qos)
-        # Decoding runs on a keep-newest worker: a decoder slower than the link shows the latest
-        # pair with about one decode of latency instead of working through a queue.
+        # Decoding runs on a keep-newest worker: bursts of up to DECODE_DEPTH messages are decoded,
+        # beyond that a decoder slower than the link skips the oldest instead of building latency.
         self._worker = LatestWorker("rgbir-decode", self._decode, lambda: self.counters.inc("drops"),
-                                    lambda exc: self._failed(f"{type(exc).__name__}: {exc}", None))
+                                    lambda exc: self._failed(f"{type(exc).__name__}: {exc}", None),
+                                    depth=DECODE_DEPTH)
         self.sub = self.create_subscription(CompressedRGBIR, IN_TOPIC, self._on_message, qos_profile(p["input_qos"]))
         self.diagnostics = DiagnosticsReporter(self, "rgbir_compress: decoder", p["diagnostics_period"],
                                                self._collect)
@@ -131,22 +135,7 @@ class DecoderNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = DecoderNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except ValueError as exc:
-        rclpy.logging.get_logger("rgbir_decoder").fatal(str(exc))
-        return 1
-    finally:
-        if node is not None:
-            node.shutdown()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(DecoderNode, "rgbir_decoder", args, fatal=(ValueError,))
 
 
 if __name__ == "__main__":

@@ -22,9 +22,7 @@ import time
 from typing import Any
 
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Time
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import Image
@@ -41,6 +39,7 @@ from .convert import image_to_array, stamp_of
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
 from .latest_worker import LatestWorker
 from .params import ENCODER_PARAMS, check_choice, declare, qos_profile
+from .spin import spin_node
 from .stats import Counters, Percentiles, RateMeter
 from .sync import PairSubscriber
 
@@ -205,22 +204,7 @@ class EncoderNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = EncoderNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (CodecUnavailable, ValueError) as exc:
-        rclpy.logging.get_logger("rgbir_encoder").fatal(str(exc))
-        return 1
-    finally:
-        if node is not None:
-            node.shutdown()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(EncoderNode, "rgbir_encoder", args, fatal=(CodecUnavailable, ValueError))
 
 
 if __name__ == "__main__":
