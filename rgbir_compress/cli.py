@@ -10,6 +10,8 @@ import sys
 SUBCOMMANDS = (
     "rgbir_compress.tools_cli.codec_cmds",   # codecs, encode, decode
     "rgbir_compress.eval.cli",               # eval, bench
+    "rgbir_compress.eval.consistency",       # consistency (decode-anywhere bench)
+    "rgbir_compress.eval.fuzz",              # fuzz (damaged streams at every decoder)
     "rgbir_compress.train.cli",              # train
     "rgbir_compress.bag.cli",                # bag compress|decompress|info|extract
 )

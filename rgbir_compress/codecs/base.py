@@ -67,10 +67,12 @@ class CompressedPair:
 
 
 def check_quality(quality: float) -> float:
+    """The quality as the container stores it (float32): the encoder must code with exactly the
+    value the decoder will read, or learned codecs derive other gains and other tables."""
     q = float(quality)
     if not 0.0 <= q <= 1.0:
         raise ValueError(f"quality must be in [0, 1] (0 = lowest rate, 1 = highest), got {quality}")
-    return q
+    return float(np.float32(q))
 
 
 class PairCodec(ABC):
@@ -79,6 +81,9 @@ class PairCodec(ABC):
     name: ClassVar[str]
     #: One line for `rgbir-compress codecs`: what quality in [0, 1] maps to.
     quality_help: ClassVar[str] = ""
+    #: Largest image (pixels per modality) this codec encodes or decodes: a declared size above it
+    #: is refused before anything is allocated, which bounds the decoder's memory.
+    max_pixels: ClassVar[int] = 8192 * 8192
     #: Spatial multiple the codec pads to internally (informational).
     stride: ClassVar[int] = 1
 
@@ -103,18 +108,39 @@ class PairCodec(ABC):
         """Inverse of encode_streams; may raise anything, the base turns it into DecodeError."""
 
     # -- the public API ---------------------------------------------------------------------
-    def encode(self, pair: ImagePair, quality: float) -> CompressedPair:
-        q = check_quality(quality)
+    def encode_streams_batch(self, rgbs: list[np.ndarray], thermals: list[np.ndarray],
+                             quality: float) -> list[Streams]:
+        """Several pairs at once; codecs that gain from batching (a GPU) override this."""
+        return [self.encode_streams(r, t, quality) for r, t in zip(rgbs, thermals)]
+
+    def _prepare(self, pair: ImagePair) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """Checked RGB and 8-bit thermal arrays plus the mono16 window (lo, hi)."""
         rgb = np.ascontiguousarray(enc.colour_to_rgb(pair.rgb, pair.rgb_encoding))
         enc.check_thermal(pair.thermal, pair.thermal_encoding)
         for label, img in (("colour", rgb), ("thermal", pair.thermal)):
             if min(img.shape[:2]) < 1:
                 raise EncodeError(f"{label} image is empty: {img.shape}")
+            if img.shape[0] * img.shape[1] > self.max_pixels:
+                raise EncodeError(f"{label} image {img.shape[1]}x{img.shape[0]} exceeds {self.name}'s "
+                                  f"limit of {self.max_pixels} pixels")
         lo = hi = 0
         thermal = pair.thermal
         if pair.thermal_encoding == "mono16":
             thermal, lo, hi = thermal16.to_8bit(thermal)
-        streams = self.encode_streams(rgb, np.ascontiguousarray(thermal), q)
+        return rgb, np.ascontiguousarray(thermal), lo, hi
+
+    def encode(self, pair: ImagePair, quality: float) -> CompressedPair:
+        return self.encode_batch([pair], quality)[0]
+
+    def encode_batch(self, pairs: list[ImagePair], quality: float) -> list[CompressedPair]:
+        """Encode several pairs in one call (one network pass per modality where the codec can)."""
+        q = check_quality(quality)
+        prepared = [self._prepare(p) for p in pairs]
+        streams = self.encode_streams_batch([p[0] for p in prepared], [p[1] for p in prepared], q)
+        return [self._package(pair, prep, st, q) for pair, prep, st in zip(pairs, prepared, streams)]
+
+    def _package(self, pair: ImagePair, prepared: tuple, streams: Streams, q: float) -> CompressedPair:
+        rgb, thermal, lo, hi = prepared
         return CompressedPair(
             codec=self.name,
             model_id=self.model_id,
@@ -148,6 +174,10 @@ class PairCodec(ABC):
             raise DecodeError(f"unknown encodings {cp.rgb_encoding!r}/{cp.thermal_encoding!r}")
         rgb_hw = (cp.rgb_height, cp.rgb_width)
         th_hw = (cp.thermal_height, cp.thermal_width)
+        for label, (h, w) in (("colour", rgb_hw), ("thermal", th_hw)):
+            if h * w > self.max_pixels:
+                raise DecodeError(f"declared {label} size {w}x{h} exceeds {self.name}'s limit of "
+                                  f"{self.max_pixels} pixels")
         try:
             rgb, thermal = self.decode_streams(
                 Streams(cp.rgb_data, cp.thermal_data, cp.affine_gamma, cp.affine_beta),

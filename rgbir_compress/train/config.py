@@ -69,6 +69,12 @@ class TrainConfig:
                 data.setdefault(head, {})[sub] = parsed
             else:
                 data[key] = parsed
+        for f in fields(cls):  # YAML 1.1 reads `5e-4` (no dot) as a string
+            if f.type == "float" and isinstance(data.get(f.name), (str, int)):
+                try:
+                    data[f.name] = float(data[f.name])
+                except ValueError:
+                    raise ValueError(f"{f.name} must be a number, got {data[f.name]!r}") from None
         return cls(**data)
 
     def to_dict(self) -> dict:

@@ -30,12 +30,11 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from compressai.entropy_models import EntropyBottleneck
-from compressai.latent_codecs import GaussianConditionalLatentCodec
 from compressai.latent_codecs.gain import GainHyperLatentCodec
 from torch import Tensor, nn
 
 from .context_blocks import LCEB, LCFB, ConcatFusion
+from .entropy import CheckedGaussianConditionalLatentCodec, SafeEntropyBottleneck
 from .models.hyperprior import hyper_analysis, hyper_synthesis
 
 MODALITIES = ("rgb", "ir")
@@ -78,7 +77,7 @@ class ModalityChannelCodec(nn.Module):
         super().__init__()
         self.sizes = slice_sizes(M, slices)
         self.fusion = fusion
-        self.hyper = GainHyperLatentCodec(EntropyBottleneck(N), hyper_analysis(N, M), hyper_synthesis(N, M))
+        self.hyper = GainHyperLatentCodec(SafeEntropyBottleneck(N), hyper_analysis(N, M), hyper_synthesis(N, M))
         self.contexts = nn.ModuleList(
             SliceContext(sum(self.sizes[:k]), ctx, lceb, heads) for k in range(1, slices)
         )
@@ -95,7 +94,7 @@ class ModalityChannelCodec(nn.Module):
         self.slices = nn.ModuleList()
         for k, size in enumerate(self.sizes):
             in_ch = side if k == 0 else side + ctx * (2 if self.fusions is not None else 1)
-            self.slices.append(GaussianConditionalLatentCodec(
+            self.slices.append(CheckedGaussianConditionalLatentCodec(
                 entropy_parameters=entropy_parameters(in_ch, 2 * size, hidden), quantizer="ste"))
 
     def context(self, k: int, hats: list[Tensor]) -> Tensor | None:

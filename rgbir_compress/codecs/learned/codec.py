@@ -1,8 +1,11 @@
 """Learned pair codecs behind the common PairCodec interface.
 
 Bitstream of one modality (the bytes in rgb_data / thermal_data):
-    u32 little-endian length of the hyper-latent (z) string, the z string, the y string.
+    u32 little-endian length of the hyper-latent (z) string, the z string, the y string
+    (which starts with the 4-byte digest of its probability tables, see entropy.py).
 Latent shapes follow from the image size declared in the message, so nothing else is stored.
+The model_id is `NAME@<weights digest>+b<BITSTREAM>`: a stream decodes only with the same weights
+and the same bitstream revision.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from ...errors import DecodeError
 from ..base import PairCodec, Streams
 from .layers import pad_to_multiple
 from .weights import digest, load_module, weights_path
+
+BITSTREAM = 2  # 1: no table digest, float entropy parameters; 2: digest + exact integer path
 
 
 def pick_device(device: str) -> torch.device:
@@ -53,6 +58,7 @@ class LearnedPairCodec(PairCodec):
 
     weights_name = ""
     stride = 64
+    max_pixels = 3840 * 2160  # 4K UHD; the synthesis transform needs ~2 GB at this size
 
     def __init__(self, device: str = "auto", weights: str | None = None, threads: int = 0, module=None) -> None:
         self.device = pick_device(device)
@@ -61,7 +67,7 @@ class LearnedPairCodec(PairCodec):
         if module is None:
             path = weights_path(self.weights_name or self.name, weights)
             module, self.meta = load_module(path)
-            self._model_id = f"{self.name}@{digest(path)}"
+            self._model_id = f"{self.name}@{digest(path)}+b{BITSTREAM}"
         else:
             self.meta = {}
             self._model_id = f"{self.name}@untracked"
@@ -78,10 +84,21 @@ class LearnedPairCodec(PairCodec):
     def model_id(self) -> str:
         return self._model_id
 
+    def _input(self, imgs: list[np.ndarray]) -> torch.Tensor:
+        """Padded batch on the codec's device in the module's dtype (float64 in the consistency bench)."""
+        dtype = next(self.module.parameters()).dtype
+        return torch.cat([pad_to_multiple(to_tensor(i, self.device), self.stride) for i in imgs]).to(dtype)
+
     @torch.inference_mode()
+    def _encode_many(self, coder, imgs: list[np.ndarray], quality: float) -> list[bytes]:
+        """Same-size images in one network pass; others one by one."""
+        if len({i.shape for i in imgs}) > 1:
+            return [b for i in imgs for b in self._encode_many(coder, [i], quality)]
+        y, z = coder.compress(self._input(imgs), quality)["strings"]
+        return [pack([[yi], [zi]]) for yi, zi in zip(y, z)]
+
     def _encode_one(self, coder, img: np.ndarray, quality: float) -> bytes:
-        x = pad_to_multiple(to_tensor(img, self.device), self.stride)
-        return pack(coder.compress(x, quality)["strings"])
+        return self._encode_many(coder, [img], quality)[0]
 
     @torch.inference_mode()
     def _decode_one(self, coder, data: bytes, hw: tuple[int, int], quality: float) -> np.ndarray:
@@ -90,20 +107,24 @@ class LearnedPairCodec(PairCodec):
         x_hat = coder.decompress(unpack(data), shape, quality)["x_hat"]
         return to_image(x_hat, hw)
 
-    def encode_streams(self, rgb, thermal, quality) -> Streams:
-        return Streams(self._encode_one(self.module.rgb, rgb, quality),
-                       self._encode_one(self.module.ir, thermal, quality))
-
-    def decode_streams(self, streams, rgb_hw, thermal_hw, quality):
-        return (self._decode_one(self.module.rgb, streams.rgb_data, rgb_hw, quality),
-                self._decode_one(self.module.ir, streams.thermal_data, thermal_hw, quality))
-
 
 class HyperpriorCodec(LearnedPairCodec):
     """Independent baseline: mean-scale hyperprior per modality, continuous rate (gain units)."""
 
     name = "hyperprior"
     quality_help = "continuous rate through gain units: lambda 0.0018 (q=0) .. 0.0483 (q=1), log-linear"
+
+    def encode_streams(self, rgb, thermal, quality) -> Streams:
+        return Streams(self._encode_one(self.module.rgb, rgb, quality),
+                       self._encode_one(self.module.ir, thermal, quality))
+
+    def encode_streams_batch(self, rgbs, thermals, quality) -> list[Streams]:
+        return [Streams(r, t) for r, t in zip(self._encode_many(self.module.rgb, rgbs, quality),
+                                                self._encode_many(self.module.ir, thermals, quality))]
+
+    def decode_streams(self, streams, rgb_hw, thermal_hw, quality):
+        return (self._decode_one(self.module.rgb, streams.rgb_data, rgb_hw, quality),
+                self._decode_one(self.module.ir, streams.thermal_data, thermal_hw, quality))
 
 
 class ConditionalCodec(LearnedPairCodec):
@@ -140,8 +161,8 @@ class ConditionalCodec(LearnedPairCodec):
     def encode_streams(self, rgb, thermal, quality) -> Streams:
         m = self._pair()
         ref_img, cur_img = m.split(rgb, thermal)
-        x_ref = pad_to_multiple(to_tensor(ref_img, self.device), self.stride)
-        x_cur = pad_to_multiple(to_tensor(cur_img, self.device), self.stride)
+        x_ref = self._input([ref_img])
+        x_cur = self._input([cur_img])
         out = m.compress(x_ref, x_cur, ref_img.shape[:2], cur_img.shape[:2], quality)
         ref_data, cur_data = pack(out["ref_strings"]), pack(out["cur_strings"])
         rgb_data, thermal_data = m.split(ref_data, cur_data)  # split is its own inverse

@@ -16,8 +16,7 @@ import torch
 
 from ...errors import DecodeError
 from ..base import Streams
-from .codec import LearnedPairCodec, to_image, to_tensor
-from .layers import pad_to_multiple
+from .codec import LearnedPairCodec, to_image
 
 
 def pack_parts(parts: list[bytes]) -> bytes:
@@ -59,8 +58,8 @@ class JointCodec(LearnedPairCodec):
     @torch.inference_mode()
     def encode_streams(self, rgb, thermal, quality) -> Streams:
         m = self._model()
-        x_rgb = pad_to_multiple(to_tensor(rgb, self.device), self.stride)
-        x_ir = pad_to_multiple(to_tensor(thermal, self.device), self.stride)
+        x_rgb = self._input([rgb])
+        x_ir = self._input([thermal])
         strings = m.compress(x_rgb, x_ir, rgb.shape[:2], thermal.shape[:2], quality)["strings"]
         return Streams(pack_parts([s[0] for s in strings["rgb"]]), pack_parts([s[0] for s in strings["ir"]]))
 

@@ -6,6 +6,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .fixed_point import GAIN_BITS, snap
+
 
 class QualityGains(nn.Module):
     """Continuous variable rate with gain units (Cui et al., CVPR 2021, "Asymmetric gained deep
@@ -27,8 +29,10 @@ class QualityGains(nn.Module):
         self.z_gain = nn.Parameter(torch.ones(levels, z_channels))
         self.z_gain_inv = nn.Parameter(torch.ones(levels, z_channels))
 
-    def forward(self, quality: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def forward(self, quality: Tensor, tables: tuple[Tensor, ...] | None = None
+                ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """quality: (B,) in [0, 1] -> four (B, C, 1, 1) gain tensors (y, z, y_inv, z_inv)."""
+        tables = tables or (self.y_gain, self.z_gain, self.y_gain_inv, self.z_gain_inv)
         pos = quality.clamp(0, 1) * (self.levels - 1)
         lo = pos.floor().long().clamp(max=self.levels - 2)
         t = (pos - lo).unsqueeze(1)
@@ -38,7 +42,23 @@ class QualityGains(nn.Module):
             b = table[lo + 1].abs() + 1e-6
             return (a.log() * (1 - t) + b.log() * t).exp()[:, :, None, None]
 
-        return interp(self.y_gain), interp(self.z_gain), interp(self.y_gain_inv), interp(self.z_gain_inv)
+        return tuple(interp(table) for table in tables)
+
+    def at(self, quality: Tensor | float, batch: int, like: Tensor, exact: bool = False) -> tuple[Tensor, ...]:
+        """Gains for a scalar (broadcast to `batch`) or per-sample quality, on `like`'s device.
+
+        exact=True (coding): computed in float64 on the CPU and snapped to a 2**-16 grid, so the
+        encoder and a decoder on another machine derive the same gains from the same float32
+        quality (a last-bit difference in exp/log would have to straddle a grid point: ~1e-11)."""
+        if not exact:
+            q = torch.as_tensor(quality, dtype=like.dtype, device=like.device).reshape(-1)
+            return self(q.expand(batch) if q.numel() == 1 else q)
+        q = torch.as_tensor(quality, dtype=torch.float64).reshape(-1)
+        q = q.expand(batch) if q.numel() == 1 else q
+        tables = tuple(t.detach().to("cpu", torch.float64)
+                       for t in (self.y_gain, self.z_gain, self.y_gain_inv, self.z_gain_inv))
+        with torch.no_grad():
+            return tuple(snap(g, GAIN_BITS).to(like.device, like.dtype) for g in self(q, tables))
 
 
 def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:

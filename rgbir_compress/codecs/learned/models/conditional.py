@@ -55,9 +55,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as nnf
-from compressai.entropy_models import EntropyBottleneck
-from compressai.latent_codecs import GaussianConditionalLatentCodec
-from compressai.latent_codecs.gain import GainHyperLatentCodec, GainHyperpriorLatentCodec
+from compressai.latent_codecs.gain import GainHyperpriorLatentCodec
 from compressai.layers import GDN
 from compressai.models import CompressionModel
 from compressai.models.utils import conv, deconv
@@ -65,6 +63,7 @@ from torch import Tensor, nn
 
 from ....train.loss import rd_loss
 from ..attention import PatchEmbed, PatchUnembed, WindowStage
+from ..entropy import CheckedGaussianConditionalLatentCodec, ExactGainHyperLatentCodec, SafeEntropyBottleneck
 from ..layers import QualityGains
 from .hyperprior import VariableRateHyperprior, hyper_analysis, hyper_synthesis
 
@@ -72,14 +71,6 @@ CHANNELS = {"rgb": 3, "ir": 1}
 STRIDE = VariableRateHyperprior.stride
 #: Scales of the three decoder stages that get a spatial alignment module (1/8, 1/4, 1/2).
 STAGE_SCALES = (8, 4, 2)
-
-
-def quality_gains(gains: QualityGains, quality: Tensor | float, batch: int, like: Tensor):
-    """(y, z, y_inv, z_inv) gains for one quality per sample (a scalar is broadcast)."""
-    q = torch.as_tensor(quality, dtype=like.dtype, device=like.device).reshape(-1)
-    if q.numel() == 1:
-        q = q.expand(batch)
-    return gains(q)
 
 
 def padded(n: int) -> int:
@@ -175,8 +166,9 @@ class ConditionalCoder(CompressionModel):
         self.gains = QualityGains(levels, M, N)
         self.latent_codec = GainHyperpriorLatentCodec(
             latent_codec={
-                "y": GaussianConditionalLatentCodec(quantizer="ste"),
-                "hyper": GainHyperLatentCodec(EntropyBottleneck(N), hyper_analysis(N, M), hyper_synthesis(N, M)),
+                "y": CheckedGaussianConditionalLatentCodec(quantizer="ste"),
+                "hyper": ExactGainHyperLatentCodec(SafeEntropyBottleneck(N), hyper_analysis(N, M),
+                                                   hyper_synthesis(N, M)),
             }
         )
 
@@ -210,21 +202,19 @@ class ConditionalCoder(CompressionModel):
     # -- training, encoding, decoding ---------------------------------------------------------------
     def forward(self, x: Tensor, ref_img: Tensor, ref_feats: list[Tensor], quality: Tensor | float) -> dict:
         y, ctx, gamma, beta = self.analysis(x, ref_img)
-        gains = quality_gains(self.gains, quality, x.shape[0], y)
-        out = self.latent_codec(y, *gains)
+        out = self.latent_codec(y, *self.gains.at(quality, x.shape[0], y))
         return {"x_hat": self.synthesis(out["y_hat"], ctx, ref_feats), "likelihoods": out["likelihoods"],
                 "gamma": gamma, "beta": beta}
 
     def compress(self, x: Tensor, ref_img: Tensor, quality: float) -> dict:
         y, _, gamma, beta = self.analysis(x, ref_img)
-        gains = quality_gains(self.gains, quality, x.shape[0], y)
-        out = self.latent_codec.compress(y, *gains)
+        out = self.latent_codec.compress(y, *self.gains.at(quality, x.shape[0], y, exact=True))
         return {"strings": out["strings"], "gamma": gamma, "beta": beta}
 
     def decompress(self, strings: list, shape: dict, ref_img: Tensor, ref_feats: list[Tensor],
                    gamma: Tensor | None, beta: Tensor | None, quality: float) -> Tensor:
         ref = next(self.parameters())
-        _, _, yg_inv, zg_inv = quality_gains(self.gains, quality, len(strings[0]), ref)
+        _, _, yg_inv, zg_inv = self.gains.at(quality, len(strings[0]), ref, exact=True)
         y_hat = self.latent_codec.decompress(strings, shape, yg_inv, zg_inv)["y_hat"]
         ctx, _, _ = self.context(ref_img, gamma=gamma, beta=beta)
         return self.synthesis(y_hat, ctx, ref_feats).clamp_(0, 1)
@@ -318,7 +308,7 @@ class ConditionalPair(nn.Module):
 
     def _ref_forward(self, x: Tensor, quality: Tensor) -> dict:
         y = self.ref.g_a(x)
-        out = self.ref.latent_codec(y, *quality_gains(self.ref.gains, quality, x.shape[0], y))
+        out = self.ref.latent_codec(y, *self.ref.gains.at(quality, x.shape[0], y))
         x_hat, feats = self._ref_synthesis(out["y_hat"])
         return {"x_hat": x_hat, "likelihoods": out["likelihoods"], "feats": feats}
 
@@ -366,7 +356,7 @@ class ConditionalPair(nn.Module):
         """Reference first; the current modality is conditioned on the reference exactly as the
         decoder will reconstruct it (y_hat from the entropy coder, not the encoder's y)."""
         y = self.ref.g_a(x_ref)
-        out = self.ref.latent_codec.compress(y, *quality_gains(self.ref.gains, quality, x_ref.shape[0], y))
+        out = self.ref.latent_codec.compress(y, *self.ref.gains.at(quality, x_ref.shape[0], y, exact=True))
         x_hat, feats = self._ref_synthesis(out["y_hat"])
         ref_img, _ = self._ref_for_current(x_hat, [], ref_hw, cur_hw)
         cur = self.cur.compress(x_cur, ref_img, quality)
@@ -378,7 +368,7 @@ class ConditionalPair(nn.Module):
                    quality: float) -> tuple[Tensor, Tensor]:
         """-> (reference, current) reconstructions on their padded grids, in [0, 1]."""
         ref = next(self.parameters())
-        _, _, yg_inv, zg_inv = quality_gains(self.ref.gains, quality, len(ref_strings[0]), ref)
+        _, _, yg_inv, zg_inv = self.ref.gains.at(quality, len(ref_strings[0]), ref, exact=True)
         y_hat = self.ref.latent_codec.decompress(ref_strings, latent_shapes(ref_hw), yg_inv, zg_inv)["y_hat"]
         x_hat, feats = self._ref_synthesis(y_hat)
         ref_img, feats = self._ref_for_current(x_hat, feats, ref_hw, cur_hw)

@@ -3,19 +3,18 @@ autoregressive context, which decodes ~14x slower on a CPU) with continuous vari
 gain units. One class serves RGB (3 channels) and thermal (1 channel).
 
 Built from CompressAI parts: GDN, conv/deconv, EntropyBottleneck, GaussianConditional and the
-gain-controlled hyperprior latent codec, with rANS coding.
+gain-controlled hyperprior latent codec, with rANS coding; the entropy parameters are computed in
+exact integer arithmetic when coding (entropy.py), so any machine decodes what any other encoded.
 """
 from __future__ import annotations
 
-import torch
-from compressai.entropy_models import EntropyBottleneck
-from compressai.latent_codecs import GaussianConditionalLatentCodec
-from compressai.latent_codecs.gain import GainHyperLatentCodec, GainHyperpriorLatentCodec
+from compressai.latent_codecs.gain import GainHyperpriorLatentCodec
 from compressai.layers import GDN
 from compressai.models import CompressionModel
 from compressai.models.utils import conv, deconv
 from torch import Tensor, nn
 
+from ..entropy import CheckedGaussianConditionalLatentCodec, ExactGainHyperLatentCodec, SafeEntropyBottleneck
 from ..layers import QualityGains
 
 
@@ -58,33 +57,25 @@ class VariableRateHyperprior(CompressionModel):
         self.gains = QualityGains(levels, M, N)
         self.latent_codec = GainHyperpriorLatentCodec(
             latent_codec={
-                "y": GaussianConditionalLatentCodec(quantizer="ste"),
-                "hyper": GainHyperLatentCodec(
-                    EntropyBottleneck(N), hyper_analysis(N, M), hyper_synthesis(N, M)
+                "y": CheckedGaussianConditionalLatentCodec(quantizer="ste"),
+                "hyper": ExactGainHyperLatentCodec(
+                    SafeEntropyBottleneck(N), hyper_analysis(N, M), hyper_synthesis(N, M)
                 ),
             }
         )
 
-    def _gains(self, quality: Tensor | float, batch: int, like: Tensor):
-        q = torch.as_tensor(quality, dtype=like.dtype, device=like.device).reshape(-1)
-        if q.numel() == 1:
-            q = q.expand(batch)
-        return self.gains(q)
-
     def forward(self, x: Tensor, quality: Tensor | float) -> dict:
         y = self.g_a(x)
-        yg, zg, yg_inv, zg_inv = self._gains(quality, x.shape[0], y)
-        out = self.latent_codec(y, yg, zg, yg_inv, zg_inv)
+        out = self.latent_codec(y, *self.gains.at(quality, x.shape[0], y))
         return {"x_hat": self.g_s(out["y_hat"]), "likelihoods": out["likelihoods"]}
 
     def compress(self, x: Tensor, quality: float) -> dict:
         y = self.g_a(x)
-        yg, zg, yg_inv, zg_inv = self._gains(quality, x.shape[0], y)
-        out = self.latent_codec.compress(y, yg, zg, yg_inv, zg_inv)
-        return {"strings": out["strings"], "shape": out["shape"]}
+        out = self.latent_codec.compress(y, *self.gains.at(quality, x.shape[0], y, exact=True))
+        return {"strings": out["strings"], "shape": out["shape"], "y_hat": out["y_hat"]}
 
     def decompress(self, strings: list, shape: dict, quality: float) -> dict:
         ref = next(self.parameters())
-        _, _, yg_inv, zg_inv = self._gains(quality, len(strings[0]), ref)
-        out = self.latent_codec.decompress(strings, shape, yg_inv, zg_inv)
-        return {"x_hat": self.g_s(out["y_hat"]).clamp_(0, 1)}
+        _, _, yg_inv, zg_inv = self.gains.at(quality, len(strings[0]), ref, exact=True)
+        y_hat = self.latent_codec.decompress(strings, shape, yg_inv, zg_inv)["y_hat"]
+        return {"x_hat": self.g_s(y_hat).clamp_(0, 1), "y_hat": y_hat}
