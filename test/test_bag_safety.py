@@ -58,15 +58,15 @@ def test_output_may_not_overlap_input(tmp_path, small_bag):
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_interrupt_in_the_middle_leaves_nothing(tmp_path, small_bag, jobs):
     codec = create("jpeg")
-    encode, calls = codec.encode, []
+    encode_batch, calls = codec.encode_batch, []
 
-    def interrupted(pair, quality):
+    def interrupted(pairs, quality):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return encode(pair, quality)
+        return encode_batch(pairs, quality)
 
-    codec.encode = interrupted  # type: ignore[method-assign]
+    codec.encode_batch = interrupted  # type: ignore[method-assign]
     dst = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         compress_bag(small_bag.path, dst, opts(small_bag, jobs=jobs), codec=codec)
@@ -94,11 +94,11 @@ SLOW_RUN = textwrap.dedent("""
     from rgbir_compress.bag.compress import CompressOptions, compress_bag
     from rgbir_compress.codecs import create
     codec = create("jpeg")
-    encode = codec.encode
-    def slow(pair, quality):
+    encode_batch = codec.encode_batch
+    def slow(pairs, quality):
         time.sleep(0.1)
-        return encode(pair, quality)
-    codec.encode = slow
+        return encode_batch(pairs, quality)
+    codec.encode_batch = slow
     compress_bag(sys.argv[1], sys.argv[2], CompressOptions(sys.argv[3], sys.argv[4], codec="jpeg",
                  progress=False), codec=codec)
     print("finished")

@@ -50,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rate.add_argument("--target-kbps", type=float, default=None,
                       help="steer quality towards this bitrate of the compressed topic (kbit/s, from stamps)")
     p.add_argument("--psnr-every", type=int, default=10, help="decode every Nth pair for the PSNR report (0: off)")
+    p.add_argument("--batch", type=int, default=1,
+                   help="pairs encoded per network pass: learned codecs on a GPU gain from 4-8 (default 1)")
     _pairing(p)
     _common_output(p)
     _runtime(p)
@@ -112,7 +114,7 @@ def _compress(args: argparse.Namespace) -> int:
         rgb_topic=args.rgb_topic, ir_topic=args.ir_topic, out_topic=args.out_topic, codec=args.codec,
         quality=args.quality, target_kbps=args.target_kbps, slop_s=args.slop, max_lag_s=args.max_lag,
         storage=args.storage, force=args.force, progress=args.progress, jobs=args.jobs,
-        psnr_every=args.psnr_every, device=args.device)
+        batch=args.batch, psnr_every=args.psnr_every, device=args.device)
     return _guarded(lambda: compress_bag(args.input, args.output, opts).summary(), args.output)
 
 

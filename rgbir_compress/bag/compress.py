@@ -47,6 +47,7 @@ class CompressOptions:
     force: bool = False
     progress: bool = True
     jobs: int = 1
+    batch: int = 1  # pairs per network pass (a GPU gains from 4-8; same-size pairs of one quality)
     psnr_every: int = 10  # decode every Nth pair to report PSNR (0: never)
     device: str = "auto"
 
@@ -100,9 +101,21 @@ class _Job:
     sample: bool
 
 
-def _encode(codec: PairCodec, pair: ImagePair, quality: float, sample: bool) -> tuple[CompressedPair, Any]:
-    cp = codec.encode(pair, quality)
-    return cp, (pair_psnr(pair, codec.decode(cp)) if sample else None)
+def _encode(codec: PairCodec, pairs: list[ImagePair], quality: float, samples: list[bool]) -> list[tuple]:
+    """-> per pair ((cp, psnrs or None), None) or (None, error). One encode_batch call; when the
+    batch fails, each pair is retried alone so a bad pair costs only itself."""
+    try:
+        cps = codec.encode_batch(pairs, quality)
+    except Exception:  # noqa: BLE001 - retried pair by pair below, which reports the cause
+        cps = None
+    out = []
+    for i, (pair, sample) in enumerate(zip(pairs, samples)):
+        try:
+            cp = cps[i] if cps is not None else codec.encode(pair, quality)
+            out.append(((cp, pair_psnr(pair, codec.decode(cp)) if sample else None), None))
+        except Exception as exc:  # noqa: BLE001 - reported per pair by the caller
+            out.append((None, exc))
+    return out
 
 
 class _Compressor(bagio.PassThrough):
@@ -126,7 +139,8 @@ class _Compressor(bagio.PassThrough):
         self.output = OrderedOutput(writer.write)
         self.pairer: StampPairer[_Frame] = StampPairer(
             int(opts.slop_s * 1e9), max_lag_ns=int(opts.max_lag_s * 1e9))
-        self.pool: OrderedPool[_Job] = OrderedPool(opts.jobs)
+        self.pool: OrderedPool[list[_Job]] = OrderedPool(opts.jobs)
+        self.held: list[tuple[_Job, ImagePair, float]] = []  # the batch being gathered
         self.rate = RateController(opts.target_kbps, quality=opts.quality) if opts.target_kbps else None
         self.submitted = 0
 
@@ -144,8 +158,8 @@ class _Compressor(bagio.PassThrough):
                 bar.update()
             for event in self.pairer.flush():
                 self._handle(event)
-            for outcome in self.pool.finish():
-                self._store(outcome)
+            self._submit()
+            self._store_all(self.pool.finish())
             self.output.release(None)
         finally:
             self.pool.close()
@@ -153,7 +167,8 @@ class _Compressor(bagio.PassThrough):
 
     def _bound(self, log_time: int) -> int:
         """No message stamped before this can still be produced."""
-        held = [f.log_time for f in self.pairer.pending()] + [j.log_time for j in self.pool.pending()]
+        held = ([f.log_time for f in self.pairer.pending()] + [j.log_time for b in self.pool.pending() for j in b]
+                + [j.log_time for j, _, _ in self.held])
         return min([log_time, *held])
 
     def _read(self, conn: Any, log_time: int, raw: bytes, role: str) -> _Frame | None:
@@ -179,17 +194,31 @@ class _Compressor(bagio.PassThrough):
         sample = every > 0 and self.submitted % every == 0
         self.submitted += 1
         quality = self.rate.quality if self.rate else self.opts.quality
-        job = _Job(rgb.log_time, rgb.stamp.ns / 1e9, rgb.topic, sample)
-        for outcome in self.pool.submit(job, _encode, self.codec, pair, quality, sample):
-            self._store(outcome)
+        if self.held and (self.held[0][2] != quality or self.held[0][1].rgb.shape != pair.rgb.shape):
+            self._submit()
+        self.held.append((_Job(rgb.log_time, rgb.stamp.ns / 1e9, rgb.topic, sample), pair, quality))
+        if len(self.held) >= max(1, self.opts.batch):
+            self._submit()
 
-    def _store(self, outcome: Any) -> None:
-        job: _Job = outcome.meta
-        if outcome.error is not None:
-            self.report.problems.add("encode failed", job.topic, job.log_time,
-                                     f"{type(outcome.error).__name__}: {outcome.error}")
+    def _submit(self) -> None:
+        if not self.held:
             return
-        cp, psnrs = outcome.result
+        jobs, pairs, qualities = zip(*self.held)
+        self.held = []
+        self._store_all(self.pool.submit(list(jobs), _encode, self.codec, list(pairs), qualities[0],
+                                         [j.sample for j in jobs]))
+
+    def _store_all(self, outcomes: list) -> None:
+        for outcome in outcomes:
+            results = outcome.result if outcome.error is None else [(None, outcome.error)] * len(outcome.meta)
+            for job, (result, error) in zip(outcome.meta, results):
+                self._store(job, result, error)
+
+    def _store(self, job: _Job, result: Any, error: Exception | None) -> None:
+        if error is not None:
+            self.report.problems.add("encode failed", job.topic, job.log_time, f"{type(error).__name__}: {error}")
+            return
+        cp, psnrs = result
         data = self.store.serialize_cdr(to_message(cp, *self.msg_classes), COMPRESSED_TYPE)
         self.output.put(job.log_time, self.out_conn, data)
         rep = self.report
