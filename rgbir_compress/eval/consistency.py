@@ -187,7 +187,7 @@ def cmd_consistency(args: argparse.Namespace) -> int:
     steps = 2 * 2 * len(encoders) * len(decoders)
     with tqdm(total=steps, desc="consistency", disable=args.quiet) as bar:
         rows = run(pairs, module, encoders, decoders, progress=lambda *a: bar.update(1))
-    result = provenance.header("rgbir-compress consistency", vars(args))
+    result = provenance.header("consistency", vars(args))
     result.update({"kind": "rgbir-compress consistency", "codec": args.codec, "weights": str(path),
                    "pairs": len(pairs), "modalities": 2, "qualities": list(QUALITIES),
                    "configs": {k: vars(CONFIGS[k]) for k in {*encoders, *decoders}},
