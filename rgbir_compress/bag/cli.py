@@ -50,8 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rate.add_argument("--target-kbps", type=float, default=None,
                       help="steer quality towards this bitrate of the compressed topic (kbit/s, from stamps)")
     p.add_argument("--psnr-every", type=int, default=10, help="decode every Nth pair for the PSNR report (0: off)")
-    p.add_argument("--batch", type=int, default=1,
-                   help="pairs encoded per network pass: learned codecs on a GPU gain from 4-8 (default 1)")
+    p.add_argument("--batch", type=int, default=0,
+                   help="pairs encoded per network pass (default 0: 4 when the codec runs on a GPU, else 1)")
     _pairing(p)
     _common_output(p)
     _runtime(p)

@@ -47,9 +47,12 @@ class CompressOptions:
     force: bool = False
     progress: bool = True
     jobs: int = 1
-    batch: int = 1  # pairs per network pass (a GPU gains from 4-8; same-size pairs of one quality)
+    batch: int = 0  # pairs per network pass (same size, same quality); 0: 4 on a GPU, else 1
     psnr_every: int = 10  # decode every Nth pair to report PSNR (0: never)
     device: str = "auto"
+
+
+GPU_BATCH = 4  # pairs per pass when the codec runs on CUDA and --batch is not given
 
 
 @dataclass
@@ -141,6 +144,7 @@ class _Compressor(bagio.PassThrough):
             int(opts.slop_s * 1e9), max_lag_ns=int(opts.max_lag_s * 1e9))
         self.pool: OrderedPool[list[_Job]] = OrderedPool(opts.jobs)
         self.held: list[tuple[_Job, ImagePair, float]] = []  # the batch being gathered
+        self.batch = opts.batch or (GPU_BATCH if getattr(getattr(codec, "device", None), "type", "") == "cuda" else 1)
         self.rate = RateController(opts.target_kbps, quality=opts.quality) if opts.target_kbps else None
         self.submitted = 0
 
@@ -197,7 +201,7 @@ class _Compressor(bagio.PassThrough):
         if self.held and (self.held[0][2] != quality or self.held[0][1].rgb.shape != pair.rgb.shape):
             self._submit()
         self.held.append((_Job(rgb.log_time, rgb.stamp.ns / 1e9, rgb.topic, sample), pair, quality))
-        if len(self.held) >= max(1, self.opts.batch):
+        if len(self.held) >= self.batch:
             self._submit()
 
     def _submit(self) -> None:
