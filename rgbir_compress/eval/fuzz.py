@@ -147,18 +147,24 @@ def _message(cp):
 def attempt(target: str, codec, cp, draw):
     """Build one damaged input along `target` and decode it (raises whatever the decoder raises)."""
     import hypothesis.strategies as st
+    from hypothesis import assume
 
     from ..container.codec import dumps, loads
     from ..container.message import from_message
 
+    original = dumps(cp)
     if target == "container":
-        return codec.decode(loads(_damage(dumps(cp), draw)))
+        data = _damage(original, draw)
+        assume(data != original)  # a bit flipped twice or a word overwritten by itself is no damage
+        return codec.decode(loads(data))
     bad = _damage_fields(cp, draw)
+    try:
+        data = dumps(bad)
+    except (ValueError, OverflowError, struct.error):
+        data = None  # the writer itself refuses such a stream
+    assume(data != original)
     if target == "fields":
-        try:
-            data = dumps(bad)
-        except (ValueError, OverflowError, struct.error):
-            return None  # the writer itself refuses such a stream: nothing to decode
+        assume(data is not None)  # no stream to decode: the message path still tries such values
         return codec.decode(loads(data))
     msg = _message(cp)
     for k, v in vars(_message_fields(bad)).items():
