@@ -90,7 +90,10 @@ def test_writer_failure_leaves_nothing(tmp_path, small_bag, monkeypatch):
 
 
 SLOW_RUN = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    # as in a terminal: a child started in the background by a non-interactive shell inherits an
+    # ignored SIGINT, and Ctrl-C could not reach it at all
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from rgbir_compress.bag.compress import CompressOptions, compress_bag
     from rgbir_compress.codecs import create
     codec = create("jpeg")
