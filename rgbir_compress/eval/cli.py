@@ -112,7 +112,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return 1
     summary = summarize(records, args.reference)
     print(format_tables(summary))
-    if args.reference not in codecs:
+    if args.reference not in summary.get("curves", {}):  # neither measured now nor merged
         print(f"\n(no BD-rates: reference codec {args.reference!r} was not evaluated)")
     result = {
         **header,
