@@ -134,3 +134,12 @@ def test_bounded_fuzz_finds_no_crash_or_hang():
     rejected = sum(r["rejected"] for r in result["rows"].values())
     assert rejected > result["inputs"] // 2  # most damage is caught, with the clear error
     assert result["crashes"] == 0 and result["hangs"] == 0, fuzz.markdown(result)
+
+
+def test_integer_hyper_synthesis_is_cached_until_the_weights_change():
+    hyper = tiny_pair_module().rgb.latent_codec.hyper
+    first = hyper._integer_h_s()
+    assert hyper._integer_h_s() is first
+    with torch.no_grad():
+        hyper.h_s[-1].bias.add_(1.0)  # an optimiser step changes weights in place
+    assert hyper._integer_h_s() is not first

@@ -101,7 +101,16 @@ class ExactGainHyperLatentCodec(GainHyperLatentCodec):
         if not self.exact:
             return self.h_s(z_hat.to(gain_inv.dtype) * gain_inv)
         x = z_hat.detach().to("cpu", torch.float64) * gain_inv.detach().to("cpu", torch.float64)
-        return FixedPointStack(self.h_s)(x).to(gain_inv.dtype)
+        return self._integer_h_s()(x).to(gain_inv.dtype)
+
+    def _integer_h_s(self) -> FixedPointStack:
+        """The integer twin of h_s, rebuilt only when its weights change (training steps, copies,
+        dtype moves change the storage or its version), not on every coded image."""
+        key = tuple((p.data_ptr(), p._version) for p in self.h_s.parameters())
+        cached = self.__dict__.get("_integer_cache")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_integer_cache"] = (key, FixedPointStack(self.h_s))
+        return cached[1]
 
     def compress(self, y: Tensor, gain: Tensor, gain_inv: Tensor) -> dict:
         eb = self.entropy_bottleneck
