@@ -188,6 +188,45 @@ def test_reference_branch_is_the_baseline(tmp_path, baseline_weights, reference)
         make_model(reference, init_reference_from=str(tmp_path / "missing.pth"))
 
 
+@pytest.mark.parametrize("reference", DIRECTIONS)
+def test_current_branch_starts_as_the_baseline(baseline_weights, reference):
+    """init_current_from: the conditional coder starts as the baseline's coder of its modality
+    (every reference path at zero), so training starts from the baseline's RD; its widths must fit."""
+    from rgbir_compress.train.checkpoint import load_model_state
+
+    path = str(baseline_weights)
+    model = make_model(reference, F=16, init_reference_from=path, init_current_from=path).eval()
+    base = build("independent", N=16, M=24, N_ir=16, M_ir=24, levels=3)
+    load_model_state(base, path)
+    base.eval()
+    torch.manual_seed(3)
+    rgb, ir, q = torch.rand(2, 3, 64, 64), torch.rand(2, 1, 64, 64), torch.tensor([0.1, 0.9])
+    with torch.no_grad():
+        x_cur = ir if reference == "rgb" else rgb
+        ref_out = model._ref_forward(*model.split(rgb, ir)[:1], q)
+        ref_img, feats = model._ref_for_current(ref_out["x_hat"], ref_out["feats"], (64, 64), (64, 64))
+        cur = model.cur(x_cur, ref_img, feats, q)
+        own = getattr(base, model.current)(x_cur, q)
+    torch.testing.assert_close(cur["x_hat"], own["x_hat"], atol=1e-4, rtol=1e-4)
+    for key in own["likelihoods"]:
+        torch.testing.assert_close(cur["likelihoods"][key], own["likelihoods"][key], atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="widths"):
+        make_model(reference, F=32, init_current_from=path)  # F must equal N to take g_a's weights
+
+
+def test_independent_pair_can_train_one_modality():
+    """trainable="ir": the control run of the conditional codec trains the thermal coder alone."""
+    model = build("independent", N=16, M=24, N_ir=16, M_ir=24, levels=3, trainable="ir")
+    assert not any(p.requires_grad for p in model.rgb.parameters())
+    assert all(p.requires_grad for p in model.ir.parameters())
+    out = model(torch.rand(2, 3, 64, 64), torch.rand(2, 1, 64, 64), torch.tensor([0.2, 0.7]))
+    assert set(out) == {"loss", "bpp_ir", "psnr_ir"}
+    out["loss"].backward()
+    assert all(p.grad is None for p in model.rgb.parameters())
+    with pytest.raises(ValueError):
+        build("independent", trainable="thermal")
+
+
 def test_cross_attention_masks_and_shapes():
     # Padding and shifted windows: no query may see a padded key or a key from another region.
     mask = shifted_window_mask(8, 8, 6, 7, 4, (2, 2), torch.device("cpu"))
@@ -210,7 +249,7 @@ def test_shipped_training_configs_build(name, reference):
     from rgbir_compress.train.config import TrainConfig
 
     path = TINY_CONFIG.with_name(f"{name}.yaml")
-    cfg = TrainConfig.from_yaml(path, ["model.init_reference_from=''"])
+    cfg = TrainConfig.from_yaml(path, ["model.init_reference_from=''", "model.init_current_from=''"])
     model = build(cfg.arch, **cfg.model)
     assert model.reference == reference and model.affine_size == 64 and model.freeze_reference
 

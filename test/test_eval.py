@@ -126,6 +126,45 @@ def test_merge_adds_a_codec_to_an_earlier_evaluation(tiny_manifest, tmp_path, ca
     assert "cannot merge" in capsys.readouterr().err
 
 
+def test_codec_spec_parses_labels_and_weights():
+    from rgbir_compress.eval.runner import CodecSpec
+
+    assert CodecSpec.parse("jpeg") == CodecSpec("jpeg", "jpeg", None)
+    assert CodecSpec.parse("ctl=hyperprior@runs/a=b/w.pth") == CodecSpec("ctl", "hyperprior", "runs/a=b/w.pth")
+    assert CodecSpec.parse("hyperprior@w.pth") == CodecSpec("hyperprior", "hyperprior", "w.pth")
+    for bad in ("", "x=", "x=hyperprior@"):
+        with pytest.raises(ValueError):
+            CodecSpec.parse(bad)
+
+
+def test_eval_measures_other_weights_under_a_label_and_bdrate_reanchors(tiny_manifest, tmp_path, capsys):
+    """LABEL=NAME@WEIGHTS: a training run's weights measured next to the shipped ones; `bdrate`
+    then re-anchors the same records on any measured codec."""
+    from rgbir_compress.codecs.learned.zoo import build
+    from rgbir_compress.train.checkpoint import export_weights
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    weights = export_weights(build("independent", N=16, M=24, N_ir=16, M_ir=24, levels=3), tmp_path / "w.pth")
+    out = tmp_path / "r.json"
+    common = ["--manifest", str(tiny_manifest), "--split", "val", "--limit", "1", "--qualities", "0.2,0.5,0.8",
+              "--no-progress", "--out", str(out)]
+    assert main(["eval", *common, "--codec", f"jpeg,tiny=hyperprior@{weights}"]) == 0
+    res = load_results(out)
+    assert set(res["codecs"]) == {"jpeg", "tiny"} and res["codecs"]["tiny"]["codec"] == "hyperprior"
+    assert res["codecs"]["tiny"]["model_id"].startswith("hyperprior@")
+    assert {r["codec"] for r in res["records"]} == {"jpeg", "tiny"}
+    capsys.readouterr()
+    assert main(["bdrate", str(out), "--reference", "tiny,jpeg"]) == 0
+    printed = capsys.readouterr().out
+    assert "BD-rate against tiny" in printed and "BD-rate against jpeg" in printed
+    assert main(["bdrate", str(out), "--reference", "webp"]) == 1
+    assert "no records of webp" in capsys.readouterr().err
+    # weights for a classical codec, or two entries with one label, are errors, not silent
+    assert main(["eval", *common, "--codec", f"jpeg@{weights}"]) == 1
+    assert main(["eval", *common, "--codec", "jpeg,jpeg"]) == 1
+
+
 def test_codec_without_weights_is_skipped_with_a_clear_reason(tiny_manifest, tmp_path, capsys, monkeypatch):
     registry._load_builtin()
     monkeypatch.setitem(registry._FACTORIES, "ghost", _NoWeights)

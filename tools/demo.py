@@ -124,7 +124,7 @@ def report(s: dict) -> str:
         f"for {s['seconds']:g} s",
         f"  codec                       {s['codec']}  ({s['model_id']}), quality {s['quality']}",
         f"  pairs sent / received       {s['pairs_sent']} / {s['pairs_received']}  "
-        f"(encoder dropped {s['encoder_drops']} to keep up)",
+        f"(dropped to keep up: {s['encoder_drops']} by the encoder, {s.get('decoder_drops', 0)} by the decoder)",
         f"  link                        {s['link_kbps']:.1f} kbit/s  (raw images {s['raw_kbps']:.1f} kbit/s, "
         f"{ratio:.0f}x smaller)",
         f"  PSNR of decoded images      colour {s['psnr_rgb_db']:.2f} dB, thermal {s['psnr_thermal_db']:.2f} dB",

@@ -10,7 +10,7 @@ from ..codecs import names
 from ..codecs.base import PairCodec
 from . import provenance
 from .results_file import load_results, write_results
-from .runner import CodecUnavailable, PairSource, default_qualities, open_codec
+from .runner import CodecSpec, CodecUnavailable, PairSource, default_qualities, open_codec
 
 DEFINITIONS = {
     "container_bytes": "size of the .rgbir container (header, both bitstreams, affine, crc32)",
@@ -51,21 +51,27 @@ def _err(cmd: str, message: str) -> None:
     print(f"rgbir-compress {cmd}: error: {message}", file=sys.stderr)
 
 
-def _open_codecs(cmd: str, requested: list[str], device: str, threads: int) -> tuple[dict[str, PairCodec], dict[str, str]]:
-    """Create each requested codec; unavailable ones are reported on stderr and skipped."""
+def _open_codecs(cmd: str, requested: list[str], device: str, threads: int
+                 ) -> tuple[dict[str, PairCodec], dict[str, str], dict[str, str]]:
+    """Create each requested codec (`NAME` or `LABEL=NAME@WEIGHTS`, runner.CodecSpec), keyed by
+    label; unavailable ones are reported on stderr and skipped. Also returns label -> name."""
+    specs = [CodecSpec.parse(text) for text in requested]
     known = names()
-    unknown = [n for n in requested if n not in known]
+    unknown = [s.name for s in specs if s.name not in known]
     if unknown:
         raise KeyError(f"unknown codec(s) {', '.join(unknown)}; available: {', '.join(known)}")
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"codec labels must differ: {', '.join(labels)}")
     opened: dict[str, PairCodec] = {}
     skipped: dict[str, str] = {}
-    for name in requested:
+    for spec in specs:
         try:
-            opened[name] = open_codec(name, device=device, threads=threads)
+            opened[spec.label] = open_codec(spec.name, device=device, threads=threads, weights=spec.weights)
         except CodecUnavailable as exc:
-            skipped[name] = str(exc)
+            skipped[spec.label] = str(exc)
             print(f"rgbir-compress {cmd}: skipping {exc}", file=sys.stderr)
-    return opened, skipped
+    return opened, skipped, {s.label: s.name for s in specs}
 
 
 def _pairs(args: argparse.Namespace) -> list[PairSource]:
@@ -90,7 +96,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         requested = _split_list(args.codec)
-        codecs, skipped = _open_codecs("eval", requested, args.device, args.threads)
+        codecs, skipped, names_of = _open_codecs("eval", requested, args.device, args.threads)
         pairs = _pairs(args)
     except (KeyError, ValueError, OSError) as exc:
         _err("eval", exc.args[0] if isinstance(exc, KeyError) else str(exc))
@@ -101,7 +107,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not pairs:
         _err("eval", f"no pairs in {args.manifest} for split={args.split} source={args.source}")
         return 1
-    qualities = {n: args.qualities or default_qualities(n) for n in codecs}
+    qualities = {n: args.qualities or default_qualities(names_of[n]) for n in codecs}
     records = evaluate(pairs, codecs, qualities, progress=not args.no_progress)
     merged = {}
     if args.merge:
@@ -122,7 +128,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "filters": {"split": args.split, "source": args.source, "limit": args.limit},
         "pairs": len(pairs),
         "codecs": {**merged, **{n: {"model_id": c.model_id, "quality_help": c.quality_help,
-                                    "qualities": qualities[n]} for n, c in codecs.items()}},
+                                    "qualities": qualities[n], "codec": names_of[n]}
+                                for n, c in codecs.items()}},
         "merged_from": args.merge,
         "unavailable": skipped,
         "reference": args.reference,
@@ -153,6 +160,31 @@ def _merge_earlier(args: argparse.Namespace, records: list[dict], codecs: dict, 
     return kept
 
 
+# -- bdrate -------------------------------------------------------------------------------------
+def cmd_bdrate(args: argparse.Namespace) -> int:
+    """BD-rate tables of an earlier `eval` results file against other anchors (no re-encoding)."""
+    from .summary import bd_table, summarize
+
+    try:
+        result = load_results(args.results)
+    except (OSError, ValueError) as exc:
+        _err("bdrate", str(exc))
+        return 1
+    records = result.get("records", [])
+    keep = _split_list(args.codec) if args.codec else None
+    if keep:
+        records = [r for r in records if r["codec"] in keep]
+    measured = sorted({r["codec"] for r in records})
+    missing = [ref for ref in _split_list(args.reference) if ref not in measured]
+    if missing or not records:
+        _err("bdrate", f"{args.results}: no records of {', '.join(missing) or 'the requested codecs'} "
+                       f"(it has {', '.join(measured) or 'none'})")
+        return 1
+    for i, ref in enumerate(_split_list(args.reference)):
+        print(("\n" if i else "") + bd_table(summarize(records, ref)))
+    return 0
+
+
 # -- bench --------------------------------------------------------------------------------------
 def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tuple[dict, str]:
     from .bench import synthetic_pair
@@ -179,7 +211,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         if args.threads:
             torch.set_num_threads(args.threads)
-        codecs, skipped = _open_codecs("bench", requested, args.device, args.threads)
+        codecs, skipped, _ = _open_codecs("bench", requested, args.device, args.threads)
         inputs, source = _bench_inputs(args, sizes)
     except (KeyError, ValueError, OSError) as exc:
         _err("bench", exc.args[0] if isinstance(exc, KeyError) else str(exc))
@@ -221,7 +253,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Encode every pair at every quality through real container bytes; "
                                    "report bpp, PSNR, MS-SSIM, timings, mean curves and BD-rates.")
     p.add_argument("--manifest", required=True, help="CSV with columns rgb, ir (paths relative to it)")
-    p.add_argument("--codec", required=True, help="codec name(s), comma-separated")
+    p.add_argument("--codec", required=True,
+                   help="codec name(s), comma-separated; LABEL=NAME@WEIGHTS measures a learned codec's other "
+                        "weights (a training run) under LABEL")
     p.add_argument("--qualities", type=_qualities, help="comma-separated qualities in [0, 1] for every codec "
                                        "(default: per-codec defaults with overlapping rates)")
     p.add_argument("--reference", default="jpeg", help="BD-rate anchor (default jpeg)")
@@ -232,6 +266,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "records in the summary, BD-rates and plot without re-running them")
     _common(p)
     p.set_defaults(func=cmd_eval)
+
+    d = sub.add_parser("bdrate", help="BD-rates of an eval results file against other anchors",
+                       description="Re-summarise `rgbir-compress eval` results against each reference codec "
+                                   "(no encoding; the records in the file are used as measured).")
+    d.add_argument("results", help="results JSON written by `rgbir-compress eval`")
+    d.add_argument("--reference", required=True, help="anchor codec label(s), comma-separated")
+    d.add_argument("--codec", help="only these codec labels, comma-separated (default: all in the file)")
+    d.set_defaults(func=cmd_bdrate)
 
     b = sub.add_parser("bench", help="encode/decode throughput and peak memory per codec",
                        description="Throughput (pairs/s) and peak memory at fixed sizes.")

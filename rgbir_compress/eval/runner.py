@@ -51,14 +51,38 @@ def default_qualities(name: str) -> list[float]:
     return list(DEFAULT_QUALITIES.get(name, FALLBACK_QUALITIES))
 
 
-def open_codec(name: str, device: str = "auto", threads: int = 0) -> PairCodec:
-    """Create a codec by name; learned codecs get device/threads. Raises CodecUnavailable."""
+@dataclass(frozen=True)
+class CodecSpec:
+    """One entry of `--codec`: `NAME`, or `LABEL=NAME@WEIGHTS` to measure other weights of a
+    learned codec (a training run, an ablation) under their own label in the results."""
+
+    label: str
+    name: str
+    weights: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "CodecSpec":
+        head, sep, tail = text.partition("=")
+        label, rest = (head, tail) if sep and "@" not in head else ("", text)
+        name, _, weights = rest.partition("@")
+        name, label = name.strip(), label.strip() or name.strip()
+        if not name or ("@" in rest and not weights.strip()):
+            raise ValueError(f"bad codec entry {text!r}: use NAME or LABEL=NAME@WEIGHTS")
+        return cls(label, name, weights.strip() or None)
+
+
+def open_codec(name: str, device: str = "auto", threads: int = 0, weights: str | None = None) -> PairCodec:
+    """Create a codec by name; learned codecs get device/threads and, when given, a weights file
+    other than the shipped one. Raises CodecUnavailable."""
     from ..codecs.learned.weights import MissingWeightsError
 
     try:
         cls = get_class(name)
         params = inspect.signature(cls.__init__).parameters
-        kwargs = {k: v for k, v in (("device", device), ("threads", threads)) if k in params}
+        if weights and "weights" not in params:
+            raise ValueError(f"{name} takes no weights file (it is not a learned codec)")
+        options = (("device", device), ("threads", threads), ("weights", weights))
+        kwargs = {k: v for k, v in options if k in params and v is not None}
         return create(name, **kwargs)
     except MissingWeightsError as exc:
         raise CodecUnavailable(f"{name}: unavailable: no weights ({exc})") from exc

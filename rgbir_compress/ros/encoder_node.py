@@ -28,6 +28,7 @@ from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
+from ..codecs.defaults import REALTIME_CPU_CODEC
 from ..codecs.rate_control import RateController
 from ..container.message import to_message
 from ..encodings import COLOUR_ENCODINGS, THERMAL_ENCODINGS
@@ -83,11 +84,21 @@ class EncoderNode(Node):
 
         self._worker = LatestWorker("rgbir-encode", lambda pair: self._encode(*pair),
                                     lambda: self.counters.inc("drops"), self._encode_failed)
+        self._warn_if_slow()
         self.get_logger().info(
             f"encoding {self._topics[0]} + {self._topics[1]} -> {self.resolve_topic_name(OUT_TOPIC)} with "
             f"{self.codec.name} [{self.codec.model_id}] (quality {self.quality:g}, target_kbps {p['target_kbps']:g}, "
             f"pairing: {self.sync.impl}, queue_size {p['queue_size']}, slop {p['slop']:g} s)"
         )
+
+    def _warn_if_slow(self) -> None:
+        """A learned codec on a CPU is ~100x slower than JPEG (README): say so once, at start."""
+        device = getattr(self.codec, "device", None)
+        if device is not None and getattr(device, "type", "") == "cpu":
+            self.get_logger().warning(
+                f"learned codec {self.codec.name!r} runs on the CPU (no CUDA device): expect a few pairs per "
+                f"second at 640x512, newer pairs replace waiting ones (counted as drops); for full frame rate "
+                f"on this machine use codec:={REALTIME_CPU_CODEC}")
 
     # -- parameters -------------------------------------------------------------------------------
     def _on_set_parameters(self, params) -> SetParametersResult:

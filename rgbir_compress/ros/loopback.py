@@ -333,7 +333,7 @@ class Probe(Node):
         enc, dec = self.diag("encoder"), self.diag("decoder")
         encoder = self._counts("encoder", ("rgb_in", "thermal_in", "pairs_in", "pairs_out", "drops", "rejected",
                                            "encode_failures"))
-        decoder = self._counts("decoder", ("msgs_in", "pairs_out", "decode_failures"))
+        decoder = self._counts("decoder", ("msgs_in", "pairs_out", "decode_failures", "drops"))
         encoder.update({k: float(enc.get(k, "nan")) for k in ("encode_ms_p50", "encode_ms_p95")})
         decoder.update({k: float(dec.get(k, "nan")) for k in ("decode_ms_p50", "decode_ms_p95")})
         return {
@@ -343,6 +343,6 @@ class Probe(Node):
             "psnr_rgb_db": mean("psnr_rgb"), "psnr_thermal_db": mean("psnr_thermal"),
             "latency_ms_p50": float(np.percentile(lat, 50)) if lat.size else float("nan"),
             "latency_ms_p95": float(np.percentile(lat, 95)) if lat.size else float("nan"),
-            "encoder_drops": encoder["drops"], "encoder": encoder, "decoder": decoder,
+            "encoder_drops": encoder["drops"], "decoder_drops": decoder["drops"], "encoder": encoder, "decoder": decoder,
             "codec": enc.get("codec", "?"), "model_id": enc.get("model_id", "?"), "quality": enc.get("quality", "?"),
         }
