@@ -186,3 +186,17 @@ def test_batched_encoding_keeps_order_and_every_pair(tmp_path):
         assert abs(a - b) <= 0.05 * a
     drep = decompress_bag(tmp_path / "b4", tmp_path / "restored", DecompressOptions(progress=False, device="cpu"))
     assert drep.pairs == 7 and drep.problems.total == 0
+
+
+def test_each_image_topic_gets_its_own_qos_back(tmp_path):
+    """bag compress records both image topics' QoS; decompress restores each (a reliable thermal
+    topic next to a best-effort colour one stays reliable), not the compressed topic's."""
+    from rosbags.interfaces import QosReliability
+
+    reliable = [q._replace(reliability=QosReliability.RELIABLE, depth=20) for q in SENSOR_QOS]
+    bag = write_synthetic_bag(tmp_path / "in", pairs=3, height=H, width=W, ir_qos=reliable)
+    compress_bag(tmp_path / "in", tmp_path / "small",
+                 CompressOptions(bag.rgb_topic, bag.ir_topic, codec="jpeg", progress=False))
+    decompress_bag(tmp_path / "small", tmp_path / "restored", DecompressOptions(progress=False))
+    qos = read_all(tmp_path / "restored")["__qos__"]
+    assert qos[bag.rgb_topic] == SENSOR_QOS and qos[bag.ir_topic] == reliable

@@ -24,7 +24,8 @@ from rosbags.interfaces import (
     QosReliability,
     QosTime,
 )
-from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.rosbag2 import ReaderError, StoragePlugin, Writer
+from rosbags.rosbag2.metadata import dump_qos_v9, parse_qos
 from rosbags.typesys.store import Typestore
 
 from .types import jazzy_store, merged_store, ros2_header_typedefs
@@ -66,6 +67,21 @@ def qos_of(conn: Connection) -> list[Qos]:
     if isinstance(ext, ConnectionExtRosbag2):
         return list(ext.offered_qos_profiles)
     return LATCHED_QOS if getattr(ext, "latching", 0) else []
+
+
+def qos_record(qos: list[Qos]) -> list[dict]:
+    """QoS profiles as JSON-able dicts (rosbags' metadata v9 form), for the tool record."""
+    return dump_qos_v9(qos)
+
+
+def qos_from_record(items: Any) -> list[Qos] | None:
+    """Inverse of qos_record; None when the record holds none or cannot be read (older bags)."""
+    if not isinstance(items, list):
+        return None
+    try:
+        return parse_qos(items)
+    except (KeyError, TypeError, ValueError, ReaderError):
+        return None
 
 
 def custom_data(reader: AnyReader) -> dict[str, str]:

@@ -93,10 +93,14 @@ class _Decompressor(bagio.PassThrough):
             names = record.get(topic, {})
             rgb = opts.rgb_topic or names.get("rgb_topic") or f"{topic}/rgb"
             ir = opts.ir_topic or names.get("ir_topic") or f"{topic}/ir"
-            qos = bagio.qos_of(next(c for c in reader.connections if c.topic == topic))
+            # each image topic gets the QoS it had before `bag compress` (recorded there); bags
+            # from before that record get the compressed topic's
+            fallback = bagio.qos_of(next(c for c in reader.connections if c.topic == topic))
+            recorded = names.get("qos", {}) if isinstance(names.get("qos"), dict) else {}
             self.outputs[topic] = tuple(
-                writer.add_connection(name, IMAGE_TYPE, typestore=self.store, offered_qos_profiles=qos)
-                for name in (rgb, ir))
+                writer.add_connection(name, IMAGE_TYPE, typestore=self.store,
+                                      offered_qos_profiles=bagio.qos_from_record(recorded.get(role)) or fallback)
+                for name, role in ((rgb, "rgb"), (ir, "ir")))
             report.topics[topic] = (rgb, ir)
         self.codecs: dict[str, PairCodec | Exception] = {}
         self.output = OrderedOutput(writer.write)

@@ -102,11 +102,13 @@ def write_synthetic_bag(
     ir_offset_ns: int = 3_000_000, start_ns: int = 1_700_000_000_000_000_000, seed: int = 0,
     rgb_topic: str = "/camera/rgb/image_raw", ir_topic: str = "/camera/ir/image_raw",
     extra_topic: str = "/status", corrupt: dict[int, str] | None = None, step_pad: int = 0,
+    ir_qos: list | None = None,
 ) -> SyntheticBag:
     """Write a bag of `pairs` colour/thermal frames (thermal stamped `ir_offset_ns` later), plus a
     std_msgs/String topic at half the frame rate. `corrupt` maps a frame index to "short" (colour
     data truncated) or "garbage" (colour bytes that do not deserialise). `step_pad` adds padding
-    bytes to every row, as some drivers do."""
+    bytes to every row, as some drivers do. `ir_qos`: the thermal topic's QoS (default: the colour
+    topic's sensor-data profile)."""
     path = Path(path)
     scene = MovingScene(height, width, seed)
     corrupt = corrupt or {}
@@ -120,7 +122,8 @@ def write_synthetic_bag(
     string_store = get_typestore(Stores.ROS2_JAZZY)
     with open_writer(path, storage) as writer:
         c_rgb = writer.add_connection(rgb_topic, IMAGE_TYPE, typestore=store, offered_qos_profiles=SENSOR_QOS)
-        c_ir = writer.add_connection(ir_topic, IMAGE_TYPE, typestore=store, offered_qos_profiles=SENSOR_QOS)
+        c_ir = writer.add_connection(ir_topic, IMAGE_TYPE, typestore=store,
+                                     offered_qos_profiles=SENSOR_QOS if ir_qos is None else ir_qos)
         c_ex = writer.add_connection(extra_topic, STRING_TYPE, typestore=string_store,
                                      offered_qos_profiles=LATCHED_STATUS_QOS)
         for i in range(pairs):
