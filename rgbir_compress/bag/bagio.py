@@ -25,7 +25,7 @@ from rosbags.interfaces import (
     QosTime,
 )
 from rosbags.rosbag2 import ReaderError, StoragePlugin, Writer
-from rosbags.rosbag2.metadata import dump_qos_v9, parse_qos
+from rosbags.rosbag2.metadata import parse_qos
 from rosbags.typesys.store import Typestore
 
 from .types import jazzy_store, merged_store, ros2_header_typedefs
@@ -69,13 +69,8 @@ def qos_of(conn: Connection) -> list[Qos]:
     return LATCHED_QOS if getattr(ext, "latching", 0) else []
 
 
-def qos_record(qos: list[Qos]) -> list[dict]:
-    """QoS profiles as JSON-able dicts (rosbags' metadata v9 form), for the tool record."""
-    return dump_qos_v9(qos)
-
-
 def qos_from_record(items: Any) -> list[Qos] | None:
-    """Inverse of qos_record; None when the record holds none or cannot be read (older bags)."""
+    """QoS profiles from the tool record (rosbags' metadata v9 dicts, `dump_qos_v9`); None when the record holds none or cannot be read (older bags)."""
     if not isinstance(items, list):
         return None
     try:

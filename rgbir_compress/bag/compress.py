@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rosbags.rosbag2.metadata import dump_qos_v9
 
 from .. import encodings as enc
 from ..codecs import CompressedPair, PairCodec
@@ -253,7 +254,7 @@ def compress_bag(src: str | Path, dst: str | Path, opts: CompressOptions,
             record.setdefault("compressed_topics", {})[opts.out_topic] = {
                 "rgb_topic": opts.rgb_topic, "ir_topic": opts.ir_topic,
                 "codec": codec.name, "model_id": codec.model_id,
-                "qos": {role: bagio.qos_record(bagio.qos_of(bagio.find_connections(reader, topic, IMAGE_TYPE)[0]))
+                "qos": {role: dump_qos_v9(bagio.qos_of(bagio.find_connections(reader, topic, IMAGE_TYPE)[0]))
                         for role, topic in (("rgb", opts.rgb_topic), ("ir", opts.ir_topic))},
             }
             writer.set_custom_data(bagio.CUSTOM_KEY, json.dumps(record, sort_keys=True))
