@@ -42,6 +42,18 @@ def test_clean_curve_drops_points_that_do_not_raise_quality():
     assert list(r) == [0.1, 0.2, 0.4] and list(d) == [28.0, 31.0, 34.0]
 
 
+def test_psnr_yuv420_weights_the_planes_by_their_samples():
+    """A luma-only error of 10 levels: 4 of every 6 4:2:0 samples carry it, chroma stays equal."""
+    import numpy as np
+
+    from rgbir_compress.eval.metrics import psnr_yuv420
+
+    ref = np.full((6, 8, 3), 100, np.uint8)
+    assert math.isinf(psnr_yuv420(ref, ref))
+    expected = 10 * math.log10(1 / (4 / 6 * (10 / 255) ** 2))
+    assert psnr_yuv420(ref, ref + 10) == pytest.approx(expected, abs=1e-9)
+
+
 def test_mean_curves_cap_lossless_psnr():
     base = {"codec": "x", "quality": 1.0, "bpp_rgb": 8.0, "bpp_thermal": 8.0, "bpp_container": 16.0,
             "container_bytes": 10, "rgb_bytes": 5, "thermal_bytes": 5, "thermal_rmse": 0.0,
@@ -87,13 +99,15 @@ def test_eval_writes_self_describing_json_bd_rates_and_plot(tiny_manifest, tmp_p
     assert len(res["records"]) == 2 * 2 * 2
     rec = res["records"][0]
     for key in ("container_bytes", "rgb_bytes", "thermal_bytes", "bpp_rgb", "bpp_thermal", "psnr_rgb",
-                "psnr_thermal", "msssim_rgb", "msssim_thermal", "encode_ms", "decode_ms"):
+                "psnr_yuv420", "psnr_thermal", "msssim_rgb", "msssim_thermal", "encode_ms", "decode_ms"):
         assert rec[key] is not None, key
     assert rec["container_bytes"] > rec["rgb_bytes"] + rec["thermal_bytes"]
     assert rec["bpp_rgb"] == pytest.approx(8 * rec["rgb_bytes"] / (rec["rgb_hw"][0] * rec["rgb_hw"][1]))
     assert {tuple(r["thermal_hw"]) for r in res["records"]} == {(176, 200), (170, 180)}
     bd = res["summary"]["bd_rate"]
     assert bd["jpeg"]["rgb"]["psnr"]["percent"] == pytest.approx(0.0, abs=1e-6)
+    assert bd["jpeg"]["rgb"]["yuv420"]["percent"] == pytest.approx(0.0, abs=1e-6)
+    assert "yuv420" not in bd["jpeg"]["thermal"]
     assert isinstance(bd["webp"]["thermal"]["psnr"]["percent"], float) or bd["webp"]["thermal"]["psnr"]["overlap"] == 0
     assert len(res["summary"]["curves"]["webp"]) == 2
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

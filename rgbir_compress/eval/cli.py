@@ -19,6 +19,7 @@ DEFINITIONS = {
     "bpp_thermal": "8 * (thermal_bytes + affine_bytes) / thermal pixels",
     "bpp_container": "8 * container_bytes / colour pixels",
     "psnr_rgb": "dB over the 3 RGB channels, peak 255; null = lossless",
+    "psnr_yuv420": "colour in YUV 4:2:0 (BT.601 full range): 10 log10(1 / ((4 MSE_Y + MSE_U + MSE_V) / 6))",
     "psnr_thermal": "dB over the one thermal channel, peak 255 (mono8) or the frame's count range (mono16)",
     "thermal_rmse": "RMS error of thermal in the original units (8-bit levels or 16-bit counts)",
     "msssim_*": "MS-SSIM (pytorch-msssim, 5 scales); null when the smaller side is under 161 px",

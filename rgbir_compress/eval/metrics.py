@@ -14,6 +14,19 @@ def psnr(ref: np.ndarray, test: np.ndarray, peak: float | None = None) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(peak**2 / mse))
 
 
+def psnr_yuv420(ref: np.ndarray, test: np.ndarray) -> float:
+    """PSNR in dB of two uint8 RGB images in the YUV 4:2:0 domain (BT.601 full range, float planes,
+    rgbir_compress/yuv.py): MSE = (4 MSE_Y + MSE_U + MSE_V) / 6, the mean over all 4:2:0 samples,
+    as the joint codec's design measures colour distortion. Peak 1 (planes in [0, 1])."""
+    from ..yuv import rgb_to_yuv420_float
+
+    if ref.shape != test.shape:
+        raise ValueError(f"shapes differ: {ref.shape} vs {test.shape}")
+    a, b = rgb_to_yuv420_float(ref), rgb_to_yuv420_float(test)
+    mse = (4 * np.mean((a.y - b.y) ** 2) + np.mean((a.u - b.u) ** 2) + np.mean((a.v - b.v) ** 2)) / 6
+    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+
+
 #: MS-SSIM's five scales with an 11-pixel window need a smaller side above (11 - 1) * 2**4.
 MS_SSIM_MIN_SIDE = 161
 

@@ -20,7 +20,7 @@ from ..codecs import create, get_class
 from ..codecs.base import PairCodec
 from ..frame import ImagePair
 from .images import load_rgb, load_thermal
-from .metrics import ms_ssim, psnr
+from .metrics import ms_ssim, psnr, psnr_yuv420
 
 #: Six qualities per codec, picked from a sweep on val/m3fd (every 6th pair) so that every classical
 #: codec spans about 0.1-0.25 .. 1.1-1.5 bpp and 28-29 .. 40-42 dB PSNR on RGB (thermal follows):
@@ -145,6 +145,7 @@ def measure(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: flo
         "bpp_thermal": th_bits / th_px,
         "bpp_container": 8 * len(blob) / rgb_px,
         "psnr_rgb": psnr(rgb, out.rgb),
+        "psnr_yuv420": psnr_yuv420(rgb, out.rgb),
         "psnr_thermal": psnr(thermal, out.thermal, peak=peak),
         "thermal_peak": peak,
         "thermal_rmse": float(np.sqrt(np.mean(err**2))),

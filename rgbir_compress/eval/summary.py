@@ -42,13 +42,21 @@ def mean_curves(records: list[dict]) -> dict[str, list[dict]]:
                 ss = [r[f"msssim_{m}"] for r in rs]
                 p[f"msssim_{m}"] = _mean(ss)
                 p[f"msssim_{m}_pairs"] = sum(1 for v in ss if v is not None)
+            # Colour PSNR in YUV 4:2:0 (the joint codec's domain); absent in older results files.
+            p["psnr_yuv420"] = _mean([None if r.get("psnr_yuv420") is None else min(r["psnr_yuv420"], PSNR_CAP)
+                                      for r in rs])
             points.append(p)
         curves[codec] = points
     return curves
 
 
+#: metric -> (curve key of a modality m, conversion to the BD distortion axis); yuv420 is colour only.
+_METRICS = {"psnr": ("psnr_{m}", float), "msssim": ("msssim_{m}", msssim_db), "yuv420": ("psnr_yuv420", float)}
+
+
 def bd_rates(curves: dict[str, list[dict]], reference: str) -> dict[str, dict]:
-    """codec -> modality -> metric ('psnr', 'msssim') -> {percent, overlap, points} vs reference."""
+    """codec -> modality -> metric ('psnr', 'msssim'; colour also 'yuv420') -> {percent, overlap,
+    points} vs reference."""
     if reference not in curves:
         return {}
     ref = curves[reference]
@@ -57,9 +65,12 @@ def bd_rates(curves: dict[str, list[dict]], reference: str) -> dict[str, dict]:
         entry: dict = {}
         for m in MODALITIES:
             entry[m] = {}
-            for metric, conv in (("psnr", float), ("msssim", msssim_db)):
+            for metric, (key, conv) in _METRICS.items():
+                if metric == "yuv420" and m != "rgb":
+                    continue
+
                 def dist(points: list[dict]) -> list[float]:
-                    vals = [p[f"{metric}_{m}"] for p in points]
+                    vals = [p.get(key.format(m=m)) for p in points]
                     return [float("nan") if v is None else conv(v) for v in vals]
 
                 res = bd_rate([p[f"bpp_{m}"] for p in ref], dist(ref), [p[f"bpp_{m}"] for p in pts], dist(pts))
@@ -92,7 +103,7 @@ def _row(cells: list[str]) -> str:
 
 def bd_table(summary: dict) -> str:
     ref = summary["reference"]
-    head = ["codec", "bpp RGB", "BD-rate RGB PSNR", "BD-rate RGB MS-SSIM", "bpp thermal",
+    head = ["codec", "bpp RGB", "BD-rate RGB PSNR", "BD-rate RGB MS-SSIM", "BD-rate YUV420 PSNR", "bpp thermal",
             "BD-rate thermal PSNR", "BD-rate thermal MS-SSIM", "enc ms", "dec ms"]
     lines = [f"BD-rate against {ref} (negative = fewer bits at equal quality; mean curves over pairs)", "",
              _row(head), _row(["---"] * len(head))]
@@ -105,6 +116,7 @@ def bd_table(summary: dict) -> str:
 
         lines.append(_row([
             codec, span("bpp_rgb"), _bd(bd.get("rgb", {}).get("psnr")), _bd(bd.get("rgb", {}).get("msssim")),
+            _bd(bd.get("rgb", {}).get("yuv420")),
             span("bpp_thermal"), _bd(bd.get("thermal", {}).get("psnr")), _bd(bd.get("thermal", {}).get("msssim")),
             _f(_mean([p["encode_ms"] for p in pts]), ".1f"), _f(_mean([p["decode_ms"] for p in pts]), ".1f"),
         ]))
