@@ -108,6 +108,7 @@ def test_eval_writes_self_describing_json_bd_rates_and_plot(tiny_manifest, tmp_p
     assert bd["jpeg"]["rgb"]["psnr"]["percent"] == pytest.approx(0.0, abs=1e-6)
     assert bd["jpeg"]["rgb"]["yuv420"]["percent"] == pytest.approx(0.0, abs=1e-6)
     assert "yuv420" not in bd["jpeg"]["thermal"]
+    assert bd["jpeg"]["pair"]["psnr"]["percent"] == pytest.approx(0.0, abs=1e-6)
     assert isinstance(bd["webp"]["thermal"]["psnr"]["percent"], float) or bd["webp"]["thermal"]["psnr"]["overlap"] == 0
     assert len(res["summary"]["curves"]["webp"]) == 2
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

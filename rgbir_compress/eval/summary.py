@@ -43,8 +43,13 @@ def mean_curves(records: list[dict]) -> dict[str, list[dict]]:
                 p[f"msssim_{m}"] = _mean(ss)
                 p[f"msssim_{m}_pairs"] = sum(1 for v in ss if v is not None)
             # Colour PSNR in YUV 4:2:0 (the joint codec's domain); absent in older results files.
-            p["psnr_yuv420"] = _mean([None if r.get("psnr_yuv420") is None else min(r["psnr_yuv420"], PSNR_CAP)
-                                      for r in rs])
+            yuv = [None if r.get("psnr_yuv420") is None else min(r["psnr_yuv420"], PSNR_CAP) for r in rs]
+            p["psnr_yuv420"] = _mean(yuv)
+            # The joint design's pair measure: both streams' bpp summed, the two PSNRs (colour in
+            # YUV 4:2:0) averaged per pair.
+            p["bpp_pair"] = _mean([r["bpp_rgb"] + r["bpp_thermal"] for r in rs])
+            p["psnr_pair"] = _mean([None if y is None else (y + min(r["psnr_thermal"], PSNR_CAP)) / 2
+                                    for y, r in zip(yuv, rs)])
             points.append(p)
         curves[codec] = points
     return curves
@@ -56,7 +61,8 @@ _METRICS = {"psnr": ("psnr_{m}", float), "msssim": ("msssim_{m}", msssim_db), "y
 
 def bd_rates(curves: dict[str, list[dict]], reference: str) -> dict[str, dict]:
     """codec -> modality -> metric ('psnr', 'msssim'; colour also 'yuv420') -> {percent, overlap,
-    points} vs reference."""
+    points} vs reference; modality 'pair' (metric 'psnr') is the joint design's measure: summed bpp
+    against the mean of colour YUV 4:2:0 PSNR and thermal PSNR."""
     if reference not in curves:
         return {}
     ref = curves[reference]
@@ -76,8 +82,15 @@ def bd_rates(curves: dict[str, list[dict]], reference: str) -> dict[str, dict]:
                 res = bd_rate([p[f"bpp_{m}"] for p in ref], dist(ref), [p[f"bpp_{m}"] for p in pts], dist(pts))
                 entry[m][metric] = {"percent": res.percent, "overlap": round(res.overlap, 3),
                                     "points": list(res.points)}
+        res = bd_rate([p["bpp_pair"] for p in ref], _nan([p["psnr_pair"] for p in ref]),
+                      [p["bpp_pair"] for p in pts], _nan([p["psnr_pair"] for p in pts]))
+        entry["pair"] = {"psnr": {"percent": res.percent, "overlap": round(res.overlap, 3), "points": list(res.points)}}
         out[codec] = entry
     return out
+
+
+def _nan(vals: list) -> list[float]:
+    return [float("nan") if v is None else float(v) for v in vals]
 
 
 def summarize(records: list[dict], reference: str) -> dict:
@@ -104,7 +117,7 @@ def _row(cells: list[str]) -> str:
 def bd_table(summary: dict) -> str:
     ref = summary["reference"]
     head = ["codec", "bpp RGB", "BD-rate RGB PSNR", "BD-rate RGB MS-SSIM", "BD-rate YUV420 PSNR", "bpp thermal",
-            "BD-rate thermal PSNR", "BD-rate thermal MS-SSIM", "enc ms", "dec ms"]
+            "BD-rate thermal PSNR", "BD-rate thermal MS-SSIM", "BD-rate pair (YUV420 + thermal)", "enc ms", "dec ms"]
     lines = [f"BD-rate against {ref} (negative = fewer bits at equal quality; mean curves over pairs)", "",
              _row(head), _row(["---"] * len(head))]
     for codec, pts in summary["curves"].items():
@@ -118,13 +131,15 @@ def bd_table(summary: dict) -> str:
             codec, span("bpp_rgb"), _bd(bd.get("rgb", {}).get("psnr")), _bd(bd.get("rgb", {}).get("msssim")),
             _bd(bd.get("rgb", {}).get("yuv420")),
             span("bpp_thermal"), _bd(bd.get("thermal", {}).get("psnr")), _bd(bd.get("thermal", {}).get("msssim")),
+            _bd(bd.get("pair", {}).get("psnr")),
             _f(_mean([p["encode_ms"] for p in pts]), ".1f"), _f(_mean([p["decode_ms"] for p in pts]), ".1f"),
         ]))
     return "\n".join(lines)
 
 
 def curve_table(summary: dict) -> str:
-    head = ["codec", "quality", "bpp RGB", "PSNR RGB", "MS-SSIM RGB", "bpp thermal", "PSNR thermal",
+    head = ["codec", "quality", "bpp RGB", "PSNR RGB", "PSNR YUV420", "MS-SSIM RGB", "bpp thermal",
+            "PSNR thermal",
             "MS-SSIM thermal", "container bytes", "enc ms", "dec ms"]
     lines = ["Mean rate-distortion points (per-image values averaged over pairs)", "",
              _row(head), _row(["---"] * len(head))]
@@ -132,7 +147,7 @@ def curve_table(summary: dict) -> str:
         for p in pts:
             lines.append(_row([
                 codec, f"{p['quality']:.2f}", _f(p["bpp_rgb"], ".3f"), _f(p["psnr_rgb"], ".2f"),
-                _f(p["msssim_rgb"], ".4f"), _f(p["bpp_thermal"], ".3f"), _f(p["psnr_thermal"], ".2f"),
+                _f(p.get("psnr_yuv420"), ".2f"), _f(p["msssim_rgb"], ".4f"), _f(p["bpp_thermal"], ".3f"), _f(p["psnr_thermal"], ".2f"),
                 _f(p["msssim_thermal"], ".4f"), _f(p["container_bytes"], ".0f"),
                 _f(p["encode_ms"], ".1f"), _f(p["decode_ms"], ".1f"),
             ]))
