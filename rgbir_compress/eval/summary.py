@@ -79,18 +79,17 @@ def bd_rates(curves: dict[str, list[dict]], reference: str) -> dict[str, dict]:
                     vals = [p.get(key.format(m=m)) for p in points]
                     return [float("nan") if v is None else conv(v) for v in vals]
 
-                res = bd_rate([p[f"bpp_{m}"] for p in ref], dist(ref), [p[f"bpp_{m}"] for p in pts], dist(pts))
-                entry[m][metric] = {"percent": res.percent, "overlap": round(res.overlap, 3),
-                                    "points": list(res.points)}
-        res = bd_rate([p["bpp_pair"] for p in ref], _nan([p["psnr_pair"] for p in ref]),
-                      [p["bpp_pair"] for p in pts], _nan([p["psnr_pair"] for p in pts]))
-        entry["pair"] = {"psnr": {"percent": res.percent, "overlap": round(res.overlap, 3), "points": list(res.points)}}
+                entry[m][metric] = _bd_cell(ref, pts, f"bpp_{m}", dist)
+        entry["pair"] = {"psnr": _bd_cell(ref, pts, "bpp_pair",
+                                          lambda points: [float("nan") if p["psnr_pair"] is None else p["psnr_pair"]
+                                                          for p in points])}
         out[codec] = entry
     return out
 
 
-def _nan(vals: list) -> list[float]:
-    return [float("nan") if v is None else float(v) for v in vals]
+def _bd_cell(ref: list[dict], pts: list[dict], rate_key: str, dist) -> dict:
+    res = bd_rate([p[rate_key] for p in ref], dist(ref), [p[rate_key] for p in pts], dist(pts))
+    return {"percent": res.percent, "overlap": round(res.overlap, 3), "points": list(res.points)}
 
 
 def summarize(records: list[dict], reference: str) -> dict:
@@ -139,15 +138,15 @@ def bd_table(summary: dict) -> str:
 
 def curve_table(summary: dict) -> str:
     head = ["codec", "quality", "bpp RGB", "PSNR RGB", "PSNR YUV420", "MS-SSIM RGB", "bpp thermal",
-            "PSNR thermal",
-            "MS-SSIM thermal", "container bytes", "enc ms", "dec ms"]
+            "PSNR thermal", "MS-SSIM thermal", "container bytes", "enc ms", "dec ms"]
     lines = ["Mean rate-distortion points (per-image values averaged over pairs)", "",
              _row(head), _row(["---"] * len(head))]
     for codec, pts in summary["curves"].items():
         for p in pts:
             lines.append(_row([
                 codec, f"{p['quality']:.2f}", _f(p["bpp_rgb"], ".3f"), _f(p["psnr_rgb"], ".2f"),
-                _f(p.get("psnr_yuv420"), ".2f"), _f(p["msssim_rgb"], ".4f"), _f(p["bpp_thermal"], ".3f"), _f(p["psnr_thermal"], ".2f"),
+                _f(p.get("psnr_yuv420"), ".2f"), _f(p["msssim_rgb"], ".4f"), _f(p["bpp_thermal"], ".3f"),
+                _f(p["psnr_thermal"], ".2f"),
                 _f(p["msssim_thermal"], ".4f"), _f(p["container_bytes"], ".0f"),
                 _f(p["encode_ms"], ".1f"), _f(p["decode_ms"], ".1f"),
             ]))
