@@ -215,6 +215,26 @@ def test_two_stage_training_through_the_trainer(tmp_path):
     assert dec.rgb.shape == rgb.shape and dec.thermal.shape == ir.shape
 
 
+def test_ablation_warm_start_keeps_what_fits(tmp_path):
+    """An ablation fine-tuned from the full model's weights: every tensor it shares (name and
+    shape) comes from them, the swapped fusion block keeps its initialisation, and a file of
+    another architecture is refused."""
+    from rgbir_compress.train.checkpoint import TABLE_SUFFIXES, load_matching_state
+
+    full = build()
+    path = tmp_path / "full.pth"
+    torch.save({"state_dict": full.state_dict()}, path)
+    variant = build(lcfb=False)
+    fresh = load_matching_state(variant, path)
+    assert fresh and all("fusion" in name for name in fresh), fresh
+    own = variant.state_dict()
+    shared = [k for k in own if k not in fresh and not k.endswith(TABLE_SUFFIXES)]
+    assert shared and all(torch.equal(own[k], full.state_dict()[k]) for k in shared)
+    torch.save({"state_dict": {"other.weight": torch.zeros(3)}}, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="no tensor"):
+        load_matching_state(build(), tmp_path / "other.pth")
+
+
 def test_default_size():
     """The shipped width: parameters and multiply-accumulates per pixel (pair forward)."""
     from torch.utils.flop_counter import FlopCounterMode

@@ -122,16 +122,42 @@ def fit_table_buffers(model: torch.nn.Module, state: dict) -> None:
             buf.resize_(value.shape)
 
 
-def load_model_state(model: torch.nn.Module, path: str | Path) -> dict:
-    """Load weights from a weights file or a training checkpoint into `model` (warm start).
-    Float16 weights come back as float32; entropy-coder tables are loaded as stored."""
+def _stored_state(path: str | Path) -> tuple[dict, dict]:
+    """(the file's blob, its model tensors with float16 weights back as float32)."""
     blob = torch.load(path, map_location="cpu", weights_only=False)
     state = blob.get("state_dict") or blob["model"]
     state = {k: v.float() if v.is_floating_point() and not k.endswith(TABLE_SUFFIXES) else v
              for k, v in state.items()}
+    return blob, state
+
+
+def load_model_state(model: torch.nn.Module, path: str | Path) -> dict:
+    """Load weights from a weights file or a training checkpoint into `model` (warm start).
+    Float16 weights come back as float32; entropy-coder tables are loaded as stored."""
+    blob, state = _stored_state(path)
     fit_table_buffers(model, state)
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith(TABLE_SUFFIXES)]
     if missing or unexpected:
         raise ValueError(f"{path}: weights do not fit the model (missing {missing[:5]}, unexpected {unexpected[:5]})")
     return blob
+
+
+def load_matching_state(model: torch.nn.Module, path: str | Path) -> list[str]:
+    """Warm-start the parts of `model` that a stored model shares with it (same name, same
+    shape) and return the names of the tensors left at their initialisation.
+
+    For ablations: a variant with a block removed or swapped starts from the full model's
+    weights, so the comparison measures the block rather than a different training length.
+    Entropy-coder tables do not count (training rebuilds them before any export); they are
+    passed on as stored, or as the model has them, because CompressAI's loaders expect them."""
+    _, state = _stored_state(path)
+    own = model.state_dict()
+    fits = {k: v for k, v in state.items()
+            if k in own and own[k].shape == v.shape and not k.endswith(TABLE_SUFFIXES)}
+    if not fits:
+        raise ValueError(f"{path}: no tensor of it fits the model (a different architecture?)")
+    fits.update({k: state.get(k, v) for k, v in own.items() if k.endswith(TABLE_SUFFIXES)})
+    fit_table_buffers(model, fits)
+    model.load_state_dict(fits, strict=False)
+    return sorted(k for k in own if k not in fits and not k.endswith(TABLE_SUFFIXES))

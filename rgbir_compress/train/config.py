@@ -12,6 +12,7 @@ class TrainConfig:
     arch: str = "independent"
     model: dict = field(default_factory=dict)        # constructor arguments of the architecture
     init_from: str = ""                              # weights file or checkpoint to warm-start from
+    init_partial: bool = False                       # warm-start only what fits (ablations); else all or error
     # data: one of a manifest (+ optional split/source filters), a folder layout, or a rosbag
     train_manifest: str = ""
     train_split: str = "train"

@@ -30,8 +30,8 @@ from tqdm import tqdm
 
 from ..codecs.learned import zoo
 from . import distributed
-from .checkpoint import (atomic_save, export_weights, fit_table_buffers, load_checkpoint, load_model_state,
-                         load_sched_state, rng_for_rank, rng_state, set_rng_state)
+from .checkpoint import (atomic_save, export_weights, fit_table_buffers, load_checkpoint, load_matching_state,
+                         load_model_state, load_sched_state, rng_for_rank, rng_state, set_rng_state)
 from .config import TrainConfig
 from .data import PairCrops, read_manifest, scan_folders
 from .distributed import DistEnv
@@ -76,7 +76,12 @@ def build_model(cfg: TrainConfig, device: torch.device) -> nn.Module:
     and restricted to one training stage."""
     torch.manual_seed(cfg.seed)
     model = zoo.build(cfg.arch, **cfg.model)
-    if cfg.init_from:
+    if cfg.init_from and cfg.init_partial:
+        fresh = load_matching_state(model, cfg.init_from)
+        shown = ", ".join(fresh[:4]) + (", ..." if len(fresh) > 4 else "")
+        print(f"warm start from {cfg.init_from}: {len(fresh)} tensors kept their initialisation"
+              + (f" ({shown})" if fresh else ""))
+    elif cfg.init_from:
         load_model_state(model, cfg.init_from)
     if cfg.stage:
         if not hasattr(model, "set_stage"):
