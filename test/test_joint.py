@@ -222,6 +222,9 @@ def test_ablation_warm_start_keeps_what_fits(tmp_path):
     from rgbir_compress.train.checkpoint import TABLE_SUFFIXES, load_matching_state
 
     full = build()
+    with torch.no_grad():  # "trained": unlike any fresh initialisation (build() reseeds)
+        for p in full.parameters():
+            p.add_(1.0)
     path = tmp_path / "full.pth"
     torch.save({"state_dict": full.state_dict()}, path)
     variant = build(lcfb=False)
