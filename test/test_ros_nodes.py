@@ -109,7 +109,9 @@ def test_n_pairs_in_n_pairs_out(loop, rgb_encoding: str, mono16: bool) -> None:
     frames = [scene.frame(i) for i in range(n)]
     if rgb_encoding == "bgr8":
         frames = [(np.ascontiguousarray(rgb[:, :, ::-1]), th) for rgb, th in frames]
-    stamps = _send(probe, frames, rgb_encoding=rgb_encoding, thermal_offset_ns=3_000_000,
+    # 5 Hz: a jpeg pair takes milliseconds, so at this period the keep-newest workers drop nothing
+    # even on a loaded CI machine, and every pair must come out.
+    stamps = _send(probe, frames, period=0.2, rgb_encoding=rgb_encoding, thermal_offset_ns=3_000_000,
                    frame_id="cam_rgb_optical", thermal_frame_id="cam_ir_optical")
     assert probe.spin_until(lambda: len(probe.complete()) >= n, 20), probe.summary()
     pairs = {s: probe.decoded[s] for s in stamps}
@@ -390,13 +392,20 @@ def test_message_filters_path(ros_context, tmp_path_factory) -> None:
     (fake / "message_filters.py").write_text(FAKE_MESSAGE_FILTERS)
     pythonpath = os.pathsep.join([str(fake)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     probe, nodes = _start(ros_context, tmp_path_factory, "mf",
-                          {"codec": "jpeg", "synchronizer": "message_filters", "diagnostics_period": 0.3},
+                          {"codec": "jpeg", "synchronizer": "message_filters", "diagnostics_period": 0.3,
+                           "input_qos": "reliable"},
                           extra_env={"PYTHONPATH": pythonpath})
     try:
+        # Reliable inputs: message_filters must pair every pair sent. The keep-newest workers may
+        # still drop one on a loaded machine (CI); each drop is counted, so account for all of them.
+        before = {w: probe.fresh_diag(w, reports=1) for w in ("encoder", "decoder")}
+        count = lambda w, k: probe.counter(w, k) - float(before[w].get(k) or 0)  # noqa: E731
         scene = SyntheticScene(96, 128, seed=13)
-        stamps = _send(probe, [scene.frame(i) for i in range(4)])
-        assert probe.spin_until(lambda: len(probe.complete()) == 4, 15)
-        assert sorted(probe.decoded) == sorted(stamps)
+        stamps = _send(probe, [scene.frame(i) for i in range(4)], period=0.25)
+        accounted = lambda: len(probe.complete()) + count("encoder", "drops") + count("decoder", "drops") == 4  # noqa: E731
+        assert probe.spin_until(lambda: count("encoder", "pairs_in") == 4 and accounted(), 20), \
+            (probe.diag("encoder"), probe.diag("decoder"), len(probe.complete()))
+        assert probe.complete() and set(probe.decoded) <= set(stamps)
         assert probe.fresh_diag("encoder").get("pairing") == "message_filters"
         _alive(nodes)
     finally:

@@ -47,7 +47,8 @@ class JointCodec(LearnedPairCodec):
 
     name = "joint"
     weights_name = "joint"
-    quality_help = ("continuous rate through gain units: lambda 0.0018 (q=0) .. 0.0483 (q=1), log-linear; "
+    quality_help = ("continuous rate through gain units: lambda 0.0018 (q=0) .. 0.0483 (q=1) times the "
+                    "weights' lambda_scale, log-linear; "
                     "colour coded as YUV 4:2:0 (BT.601 full range)")
 
     def _model(self):

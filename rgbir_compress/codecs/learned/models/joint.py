@@ -28,6 +28,9 @@ are assumed to show the same registered field of view): target latent cell i has
 
 Loss (design eq. 4): lambda * 255^2 * (MSE_yuv420 + MSE_ir) + bpp_rgb + bpp_ir, where MSE_yuv420
 is the mean over all 4:2:0 samples ((4 MSE_Y + MSE_U + MSE_V) / 6). RGB PSNR is reported too.
+`lambda_scale` multiplies the baseline's lambda range (train/loss.py): the 4:2:0 MSE is smaller
+than an RGB MSE for the same picture (smooth chroma), so at the baseline's lambdas this codec
+settles at about half the baseline's rates; a scale moves its curve onto the baseline's.
 
 Two-stage schedule (design III-A): `set_stage("y")` trains the colour branch alone (YUV in,
 its hyperprior, slices and LCEB; thermal, cross-attention and LCFB frozen and not run; zeros in
@@ -157,14 +160,15 @@ class JointPair(CompressionModel):
     def __init__(self, N: int = 64, M: int = 96, N_ir: int = 48, M_ir: int = 64, slices: int = 4,
                  ctx: int = 64, heads: int = 4, window: int = 8, swin_depth: int = 2, cross_depth: int = 1,
                  ctx_heads: int = 2, agents: int = 4, lceb: bool = True, lcfb: bool = True,
-                 direction: str = "ir_to_rgb", levels: int = 6) -> None:
+                 direction: str = "ir_to_rgb", levels: int = 6, lambda_scale: float = 1.0) -> None:
         super().__init__()
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {sorted(DIRECTIONS)}, got {direction!r}")
         self.config = {"N": N, "M": M, "N_ir": N_ir, "M_ir": M_ir, "slices": slices, "ctx": ctx, "heads": heads,
                        "window": window, "swin_depth": swin_depth, "cross_depth": cross_depth,
                        "ctx_heads": ctx_heads, "agents": agents, "lceb": lceb, "lcfb": lcfb,
-                       "direction": direction, "levels": levels}
+                       "direction": direction, "levels": levels, "lambda_scale": lambda_scale}
+        self.lambda_scale = lambda_scale  # training only: lambda(q) = lambda_scale * lambda_of(q)
         self.g_a_rgb = ColourAnalysis(N, M, heads, window, swin_depth)
         self.g_s_rgb = ColourSynthesis(N, M, heads, window, swin_depth)
         self.g_a_ir = nn.Sequential(conv(1, N_ir, kernel_size=5, stride=2),
@@ -237,7 +241,7 @@ class JointPair(CompressionModel):
         y = self._analyse(rgb, ir if joint else None, rgb_hw, ir_hw)
         gains = {m: self._gains(m, quality, rgb.shape[0], y[m]) for m in y}
         out = self.entropy(y, gains, self._entropy_align(rgb_hw, ir_hw, {m: tuple(y[m].shape[-2:]) for m in y}))
-        lam = lambda_of(quality) * 255**2
+        lam = self.lambda_scale * lambda_of(quality) * 255**2
 
         y_ref, uv_ref = rgb_to_yuv420_torch(rgb)
         y_rec, uv_rec = self.g_s_rgb(out["y_hat"]["rgb"])
