@@ -175,6 +175,24 @@ def test_eval_measures_other_weights_under_a_label_and_bdrate_reanchors(tiny_man
     assert "BD-rate against tiny" in printed and "BD-rate against jpeg" in printed
     assert main(["bdrate", str(out), "--reference", "webp"]) == 1
     assert "no records of webp" in capsys.readouterr().err
+    # a second run merged from the first: combined, each label once (first file wins), with a plot
+    out2 = tmp_path / "r2.json"
+    common2 = [a if a != str(out) else str(out2) for a in common]
+    assert main(["eval", *common2, "--codec", "webp", "--merge", str(out)]) == 0
+    capsys.readouterr()
+    png = tmp_path / "rd.png"
+    assert main(["bdrate", str(out), str(out2), "--reference", "webp", "--plot", str(png)]) == 0
+    printed = capsys.readouterr().out
+    assert "BD-rate against webp" in printed and "tiny" in printed and png.stat().st_size > 0
+    from rgbir_compress.eval.cli import _combined_records
+    combined = _combined_records([str(out), str(out2)])
+    assert len(combined) == len(load_results(out2)["records"])  # jpeg/tiny not counted twice
+    # files of other filters do not combine
+    out3 = tmp_path / "r3.json"
+    other = [a if a not in (str(out), "1") else (str(out3) if a == str(out) else "2") for a in common]
+    assert main(["eval", *other, "--codec", "jpeg"]) == 0
+    assert main(["bdrate", str(out), str(out3), "--reference", "jpeg"]) == 1
+    assert "cannot combine" in capsys.readouterr().err
     # weights for a classical codec, or two entries with one label, are errors, not silent
     assert main(["eval", *common, "--codec", f"jpeg@{weights}"]) == 1
     assert main(["eval", *common, "--codec", "jpeg,jpeg"]) == 1

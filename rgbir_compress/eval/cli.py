@@ -163,27 +163,48 @@ def _merge_earlier(args: argparse.Namespace, records: list[dict], codecs: dict, 
 
 # -- bdrate -------------------------------------------------------------------------------------
 def cmd_bdrate(args: argparse.Namespace) -> int:
-    """BD-rate tables of an earlier `eval` results file against other anchors (no re-encoding)."""
+    """BD-rate tables of earlier `eval` results files against other anchors (no re-encoding).
+    Several files of the same manifest and filters combine; a label found in more than one file
+    is taken from the first that has it (so later runs merged from the same file do not count twice)."""
+    from .plot import plot_rd
     from .summary import bd_table, summarize
 
     try:
-        result = load_results(args.results)
+        records = _combined_records(args.results)
     except (OSError, ValueError) as exc:
         _err("bdrate", str(exc))
         return 1
-    records = result.get("records", [])
     keep = _split_list(args.codec) if args.codec else None
     if keep:
         records = [r for r in records if r["codec"] in keep]
     measured = sorted({r["codec"] for r in records})
     missing = [ref for ref in _split_list(args.reference) if ref not in measured]
     if missing or not records:
-        _err("bdrate", f"{args.results}: no records of {', '.join(missing) or 'the requested codecs'} "
+        _err("bdrate", f"{', '.join(args.results)}: no records of {', '.join(missing) or 'the requested codecs'} "
                        f"(it has {', '.join(measured) or 'none'})")
         return 1
     for i, ref in enumerate(_split_list(args.reference)):
-        print(("\n" if i else "") + bd_table(summarize(records, ref)))
+        summary = summarize(records, ref)
+        print(("\n" if i else "") + bd_table(summary))
+    if args.plot:
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        plot_rd(summary, args.plot, title=f"{', '.join(Path(f).name for f in args.results)}")
+        print(f"wrote {args.plot}")
     return 0
+
+
+def _combined_records(paths: list[str]) -> list[dict]:
+    results = [load_results(p) for p in paths]
+    first = results[0]
+    records, seen = [], set()
+    for path, res in zip(paths, results):
+        if (res.get("manifest"), res.get("filters")) != (first.get("manifest"), first.get("filters")):
+            raise ValueError(f"{path}: measured on {res.get('manifest')} {res.get('filters')}, not on "
+                             f"{first.get('manifest')} {first.get('filters')} like {paths[0]}; cannot combine")
+        labels = {r["codec"] for r in res.get("records", [])} - seen
+        records.extend(r for r in res.get("records", []) if r["codec"] in labels)
+        seen |= labels
+    return records
 
 
 # -- bench --------------------------------------------------------------------------------------
@@ -268,10 +289,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=cmd_eval)
 
-    d = sub.add_parser("bdrate", help="BD-rates of an eval results file against other anchors",
+    d = sub.add_parser("bdrate", help="BD-rates of eval results files against other anchors",
                        description="Re-summarise `rgbir-compress eval` results against each reference codec "
-                                   "(no encoding; the records in the file are used as measured).")
-    d.add_argument("results", help="results JSON written by `rgbir-compress eval`")
+                                   "(no encoding; the records in the files are used as measured).")
+    d.add_argument("results", nargs="+", help="results JSON(s) written by `rgbir-compress eval` on the same "
+                                              "manifest and filters; a label is taken from the first file with it")
+    d.add_argument("--plot", help="RD plot PNG of the combined records (BD-rates against the last reference)")
     d.add_argument("--reference", required=True, help="anchor codec label(s), comma-separated")
     d.add_argument("--codec", help="only these codec labels, comma-separated (default: all in the file)")
     d.set_defaults(func=cmd_bdrate)
