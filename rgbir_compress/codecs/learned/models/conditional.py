@@ -69,7 +69,7 @@ from compressai.models import CompressionModel
 from compressai.models.utils import conv, deconv
 from torch import Tensor, nn
 
-from ....train.loss import rd_loss
+from ..loss import rd_loss
 from ..attention import PatchEmbed, PatchUnembed, WindowStage
 from ..entropy import CheckedGaussianConditionalLatentCodec, ExactGainHyperLatentCodec, SafeEntropyBottleneck
 from ..layers import QualityGains

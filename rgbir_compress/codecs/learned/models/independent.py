@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ....train.loss import rd_loss
+from ..loss import rd_loss
 from .hyperprior import VariableRateHyperprior
 
 TRAINABLE = ("both", "rgb", "ir")

@@ -28,7 +28,7 @@ are assumed to show the same registered field of view): target latent cell i has
 
 Loss (design eq. 4): lambda * 255^2 * (MSE_yuv420 + MSE_ir) + bpp_rgb + bpp_ir, where MSE_yuv420
 is the mean over all 4:2:0 samples ((4 MSE_Y + MSE_U + MSE_V) / 6). RGB PSNR is reported too.
-`lambda_scale` multiplies the baseline's lambda range (train/loss.py): the 4:2:0 MSE is smaller
+`lambda_scale` multiplies the baseline's lambda range (codecs/learned/loss.py): the 4:2:0 MSE is smaller
 than an RGB MSE for the same picture (smooth chroma), so at the baseline's lambdas this codec
 settles at about half the baseline's rates; a scale moves its curve onto the baseline's.
 
@@ -54,7 +54,7 @@ from compressai.models import CompressionModel
 from compressai.models.utils import conv, deconv
 from torch import Tensor, nn
 
-from ....train.loss import bpp_per_sample, lambda_of
+from ..loss import bpp_per_sample, lambda_of
 from ....yuv import rgb_to_yuv420_torch, yuv420_to_rgb_torch
 from ..attention import WindowStage
 from ..channel_context import DIRECTIONS, CrossModalEntropyModel

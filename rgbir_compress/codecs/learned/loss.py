@@ -1,4 +1,5 @@
-"""Rate-distortion loss with a per-sample lambda (variable-rate training)."""
+"""Rate-distortion loss with a per-sample lambda (variable-rate training). It lives with the models
+because they compute their loss in forward (DDP wraps forward); the trainer only calls forward."""
 from __future__ import annotations
 
 import math
