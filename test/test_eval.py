@@ -189,8 +189,9 @@ def test_eval_measures_other_weights_under_a_label_and_bdrate_reanchors(tiny_man
     assert len(combined) == len(load_results(out2)["records"])  # jpeg/tiny not counted twice
     # files of other filters do not combine
     out3 = tmp_path / "r3.json"
-    other = [a if a not in (str(out), "1") else (str(out3) if a == str(out) else "2") for a in common]
-    assert main(["eval", *other, "--codec", "jpeg"]) == 0
+    two_pairs = ["--manifest", str(tiny_manifest), "--split", "val", "--limit", "2", "--qualities", "0.5",
+                 "--no-progress", "--out", str(out3)]
+    assert main(["eval", *two_pairs, "--codec", "jpeg"]) == 0
     assert main(["bdrate", str(out), str(out3), "--reference", "jpeg"]) == 1
     assert "cannot combine" in capsys.readouterr().err
     # weights for a classical codec, or two entries with one label, are errors, not silent

@@ -152,13 +152,18 @@ def _merge_earlier(args: argparse.Namespace, records: list[dict], codecs: dict, 
     limit) so a new codec joins an evaluation without re-running the others. Returns their
     codec entries; the summary and BD-rates are then computed over everything."""
     earlier = load_results(args.merge)
-    want = {"split": args.split, "source": args.source, "limit": args.limit}
-    if Path(earlier.get("manifest", "")).resolve() != Path(args.manifest).resolve() or earlier.get("filters") != want:
-        raise ValueError(f"{args.merge}: measured on {earlier.get('manifest')} {earlier.get('filters')}, "
-                         f"not on {args.manifest} {want}; cannot merge")
+    _check_same_pairs(args.merge, earlier, args.manifest,
+                      {"split": args.split, "source": args.source, "limit": args.limit}, "merge")
     kept = {n: e for n, e in earlier.get("codecs", {}).items() if n not in codecs}
     records.extend(r for r in earlier["records"] if r["codec"] in kept)
     return kept
+
+
+def _check_same_pairs(path: str, result: dict, manifest: str, filters: dict, action: str) -> None:
+    """Results measured on other pairs (manifest or filters) must not enter one summary."""
+    if Path(result.get("manifest", "")).resolve() != Path(manifest).resolve() or result.get("filters") != filters:
+        raise ValueError(f"{path}: measured on {result.get('manifest')} {result.get('filters')}, "
+                         f"not on {manifest} {filters}; cannot {action}")
 
 
 # -- bdrate -------------------------------------------------------------------------------------
@@ -183,10 +188,11 @@ def cmd_bdrate(args: argparse.Namespace) -> int:
         _err("bdrate", f"{', '.join(args.results)}: no records of {', '.join(missing) or 'the requested codecs'} "
                        f"(it has {', '.join(measured) or 'none'})")
         return 1
-    for i, ref in enumerate(_split_list(args.reference)):
-        summary = summarize(records, ref)
-        print(("\n" if i else "") + bd_table(summary))
+    references = _split_list(args.reference)
+    for i, ref in enumerate(references):
+        print(("\n" if i else "") + bd_table(summarize(records, ref)))
     if args.plot:
+        summary = summarize(records, references[-1])
         Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         plot_rd(summary, args.plot, title=f"{', '.join(Path(f).name for f in args.results)}")
         print(f"wrote {args.plot}")
@@ -198,9 +204,7 @@ def _combined_records(paths: list[str]) -> list[dict]:
     first = results[0]
     records, seen = [], set()
     for path, res in zip(paths, results):
-        if (res.get("manifest"), res.get("filters")) != (first.get("manifest"), first.get("filters")):
-            raise ValueError(f"{path}: measured on {res.get('manifest')} {res.get('filters')}, not on "
-                             f"{first.get('manifest')} {first.get('filters')} like {paths[0]}; cannot combine")
+        _check_same_pairs(path, res, first.get("manifest", ""), first.get("filters"), "combine")
         labels = {r["codec"] for r in res.get("records", [])} - seen
         records.extend(r for r in res.get("records", []) if r["codec"] in labels)
         seen |= labels
@@ -296,7 +300,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                               "manifest and filters; a label is taken from the first file with it")
     d.add_argument("--plot", help="RD plot PNG of the combined records (BD-rates against the last reference)")
     d.add_argument("--reference", required=True, help="anchor codec label(s), comma-separated")
-    d.add_argument("--codec", help="only these codec labels, comma-separated (default: all in the file)")
+    d.add_argument("--codec", help="only these codec labels, comma-separated (default: all in the files)")
     d.set_defaults(func=cmd_bdrate)
 
     b = sub.add_parser("bench", help="encode/decode throughput and peak memory per codec",

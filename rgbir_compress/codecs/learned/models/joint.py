@@ -28,9 +28,9 @@ are assumed to show the same registered field of view): target latent cell i has
 
 Loss (design eq. 4): lambda * 255^2 * (MSE_yuv420 + MSE_ir) + bpp_rgb + bpp_ir, where MSE_yuv420
 is the mean over all 4:2:0 samples ((4 MSE_Y + MSE_U + MSE_V) / 6). RGB PSNR is reported too.
-`lambda_scale` multiplies the baseline's lambda range (codecs/learned/loss.py): the 4:2:0 MSE is smaller
-than an RGB MSE for the same picture (smooth chroma), so at the baseline's lambdas this codec
-settles at about half the baseline's rates; a scale moves its curve onto the baseline's.
+`lambda_scale` (training only) multiplies the baseline's lambda range (../loss.py): the 4:2:0 MSE
+is smaller than an RGB MSE of the same picture (smooth chroma), so at the baseline's lambdas this
+codec settles at about half the baseline's rates; the shipped weights were trained at 2.5.
 
 Two-stage schedule (design III-A): `set_stage("y")` trains the colour branch alone (YUV in,
 its hyperprior, slices and LCEB; thermal, cross-attention and LCFB frozen and not run; zeros in
