@@ -17,6 +17,7 @@ def test_manifest_filters_and_three_channel_thermal(tmp_path):
     manifest = write_synthetic_set(tmp_path, n_train=3, n_val=1)
     train = read_manifest(manifest, split="train")
     assert len(train) == 3 and len(read_manifest(manifest, split="val", source="synth")) == 1
+    assert len(read_manifest(manifest, split="train,val")) == 4  # several splits, comma-separated
     crops = PairCrops(train, crop=64)
     rgb, ir = crops[(1, (0, 0, 1))]  # pair 1 stores its thermal as 3 identical channels
     assert rgb.shape == (3, 64, 64) and ir.shape == (1, 64, 64)

@@ -15,7 +15,7 @@ class TrainConfig:
     init_partial: bool = False                       # warm-start only what fits (ablations); else all or error
     # data: one of a manifest (+ optional split/source filters), a folder layout, or a rosbag
     train_manifest: str = ""
-    train_split: str = "train"
+    train_split: str = "train"  # one split or several, comma-separated ("train,extra")
     train_source: str = ""
     train_folder: str = ""
     train_layout: str = "llvip"

@@ -41,17 +41,20 @@ class PairPath:
 def read_manifest(manifest: str | Path, *, split: str | None = None, source: str | None = None,
                   under: str | None = None) -> list[PairPath]:
     """Pairs listed in a manifest CSV (columns `rgb`, `ir` relative to the manifest's folder;
-    optional `split`/`source` columns filter; `under` keeps paths starting with that prefix)."""
+    optional `split`/`source` columns filter, each a name or a comma-separated list of names, e.g.
+    split="train,extra"; `under` keeps paths starting with that prefix)."""
     manifest = Path(manifest)
+    splits = set(split.split(",")) if split else None
+    sources = set(source.split(",")) if source else None
     root = manifest.parent
     pairs = []
     with manifest.open(newline="") as f:
         for row in csv.DictReader(f):
             if "rgb" not in row or "ir" not in row:
                 raise ValueError(f"{manifest}: needs columns 'rgb' and 'ir', has {list(row)}")
-            if split and row.get("split") != split:
+            if splits and row.get("split") not in splits:
                 continue
-            if source and row.get("source") != source:
+            if sources and row.get("source") not in sources:
                 continue
             if under and not row["rgb"].startswith(under):
                 continue
