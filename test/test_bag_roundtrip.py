@@ -19,7 +19,7 @@ from rgbir_compress.bag.synthetic import (
 from rgbir_compress.bag.types import COMPRESSED_TYPE
 from rgbir_compress.codecs import create
 from rgbir_compress.encodings import ENCODINGS
-from rgbir_compress.eval.metrics import psnr
+from rgbir_compress.metrics import psnr
 
 H, W = 64, 96
 QUALITY = 0.8

@@ -14,9 +14,9 @@ import argparse
 import numpy as np
 
 from rgbir_compress.codecs import create
-from rgbir_compress.eval.images import load_rgb, load_thermal
-from rgbir_compress.eval.metrics import psnr
-from rgbir_compress.train.data import read_manifest
+from rgbir_compress.imageio import load_rgb, load_thermal
+from rgbir_compress.metrics import psnr
+from rgbir_compress.manifest import read_manifest
 from rgbir_compress.yuv import rgb_to_yuv420, rgb_to_yuv420_float, yuv420_to_rgb
 
 

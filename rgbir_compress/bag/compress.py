@@ -17,12 +17,13 @@ from rosbags.rosbag2.metadata import dump_qos_v9
 
 from .. import encodings as enc
 from ..codecs import CompressedPair, PairCodec
+from ..codecs.factory import default_codec_name, open_codec
 from ..codecs.rate_control import RateController
 from ..container.message import to_message
 from ..errors import EncodeError
 from ..frame import ImagePair, Stamp
+from ..metrics import pair_psnr
 from . import bagio
-from .codecs_setup import build_codec, pair_psnr
 from .images import image_to_array, stamp_of
 from .pairing import Paired, StampPairer, Unpaired
 from .reorder import OrderedOutput
@@ -224,7 +225,7 @@ class _Compressor(bagio.PassThrough):
             self.report.problems.add("encode failed", job.topic, job.log_time, f"{type(error).__name__}: {error}")
             return
         cp, psnrs = result
-        data = self.store.serialize_cdr(to_message(cp, *self.msg_classes), COMPRESSED_TYPE)
+        data = self.store.serialize_cdr(to_message(cp, *self.msg_classes, data_as_arrays=True), COMPRESSED_TYPE)
         self.output.put(job.log_time, self.out_conn, data)
         rep = self.report
         rep.pairs += 1
@@ -243,7 +244,7 @@ def compress_bag(src: str | Path, dst: str | Path, opts: CompressOptions,
     """Compress bag `src` into a new rosbag2 bag `dst` (see module doc); returns the report."""
     src, dst = Path(src), Path(dst)
     started = time.monotonic()
-    codec = codec or build_codec(opts.codec, device=opts.device)
+    codec = codec or open_codec(opts.codec or default_codec_name(), device=opts.device)
     report = CompressReport(input_bytes=tree_size(src), codec=codec.name, model_id=codec.model_id)
     with bagio.open_reader(src) as reader, staged_output(dst, force=opts.force, src=src) as target:
         with bagio.open_writer(target, opts.storage) as writer:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..codecs import PairCodec
+from ..codecs.factory import open_codec
 from ..container.message import from_message
 from ..frame import ImagePair
 from . import bagio
-from .codecs_setup import build_codec
 from .images import array_to_image
 from .reorder import OrderedOutput
 from .reporting import Problems, progress_bar
@@ -109,7 +109,7 @@ class _Decompressor(bagio.PassThrough):
     def _codec(self, name: str) -> PairCodec | Exception:
         if name not in self.codecs:
             try:
-                self.codecs[name] = build_codec(name, device=self.opts.device)
+                self.codecs[name] = open_codec(name, device=self.opts.device)
             except Exception as exc:  # unknown codec, missing weights: every such message is skipped
                 self.codecs[name] = exc
         return self.codecs[name]

@@ -22,10 +22,10 @@ from PIL import Image
 
 from .. import encodings as enc
 from ..codecs import thermal16
+from ..codecs.factory import open_codec
 from ..container.message import from_message
 from ..frame import ImagePair
 from . import bagio
-from .codecs_setup import build_codec
 from .images import image_to_array, stamp_of
 from .pairing import Paired, StampPairer
 from .reporting import Problems, progress_bar
@@ -143,7 +143,7 @@ class _Extractor:
             if conn.topic == self.compressed:
                 cp = from_message(msg)
                 if self.codec is None or self.codec.name != cp.codec:
-                    self.codec = build_codec(cp.codec, device=self.opts.device)
+                    self.codec = open_codec(cp.codec, device=self.opts.device)
                 yield self.codec.decode(cp)
                 return
             role = self.roles[conn.topic]

@@ -75,7 +75,7 @@ def open_codecs(names: list[str] | None = None) -> dict:
     """Every registered codec that can be created here; learned ones without weights get an
     untrained stand-in (key 'NAME (untrained)')."""
     from ..codecs import names as all_names
-    from .runner import CodecUnavailable, open_codec
+    from ..codecs.factory import CodecUnavailable, open_codec
 
     out = {}
     for name in names or all_names():
@@ -149,7 +149,7 @@ def attempt(target: str, codec, cp, draw):
     import hypothesis.strategies as st
     from hypothesis import assume
 
-    from ..container.codec import dumps, loads
+    from ..container.serialise import dumps, loads
     from ..container.message import from_message
 
     original = dumps(cp)
@@ -183,7 +183,7 @@ def _message_fields(cp) -> SimpleNamespace:
 
 
 def _sealed_crc(cp, fallback: int) -> int:
-    from ..container.codec import crc32_of
+    from ..container.serialise import crc32_of
 
     try:
         return crc32_of(cp)

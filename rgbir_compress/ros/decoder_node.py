@@ -17,10 +17,10 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from ..codecs.base import PairCodec
+from ..codecs.factory import CodecUnavailable, open_codec
 from ..container.message import from_message
 from ..errors import DecodeError
 from ..msg import CompressedRGBIR
-from .codec_loader import create_codec
 from .convert import array_to_image
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
 from .latest_worker import LatestWorker
@@ -72,10 +72,10 @@ class DecoderNode(Node):
         if name not in self._codecs:
             p = self.params
             try:
-                self._codecs[name] = create_codec(name, p["device"], p["weights"], p["threads"])
+                self._codecs[name] = open_codec(name, device=p["device"], weights=p["weights"], threads=p["threads"])
                 self.get_logger().info(f"decoding {name!r} streams with {self._codecs[name].model_id}")
-            except KeyError:
-                self._codecs[name] = DecodeError(f"unknown codec {name!r}")
+            except CodecUnavailable as exc:
+                self._codecs[name] = DecodeError(f"codec {name!r} is not available here: {exc}")
             except Exception as exc:  # noqa: BLE001 - missing torch, weights, ...
                 self._codecs[name] = DecodeError(f"codec {name!r} is not available here: {type(exc).__name__}: {exc}")
         codec = self._codecs[name]

@@ -25,7 +25,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import Image
 
-from ..eval.metrics import psnr
+from ..metrics import psnr
 from ..frame import Stamp
 from ..msg import CompressedRGBIR
 from .convert import array_to_image, image_to_array, stamp_of

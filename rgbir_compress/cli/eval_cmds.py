@@ -8,9 +8,10 @@ from pathlib import Path
 
 from ..codecs import names
 from ..codecs.base import PairCodec
-from . import provenance
-from .results_file import load_results, write_results
-from .runner import CodecSpec, CodecUnavailable, PairSource, default_qualities, open_codec
+from ..eval import provenance
+from ..eval.results_file import load_results, write_results
+from ..codecs.factory import CodecUnavailable, open_codec, takes
+from ..eval.runner import CodecSpec, PairSource, default_qualities
 
 DEFINITIONS = {
     "container_bytes": "size of the .rgbir container (header, both bitstreams, affine, crc32)",
@@ -67,6 +68,8 @@ def _open_codecs(cmd: str, requested: list[str], device: str, threads: int
     opened: dict[str, PairCodec] = {}
     skipped: dict[str, str] = {}
     for spec in specs:
+        if spec.weights and not takes(spec.name, "weights"):
+            raise ValueError(f"{spec.name} takes no weights file (it is not a learned codec)")
         try:
             opened[spec.label] = open_codec(spec.name, device=device, threads=threads, weights=spec.weights)
         except CodecUnavailable as exc:
@@ -76,7 +79,7 @@ def _open_codecs(cmd: str, requested: list[str], device: str, threads: int
 
 
 def _pairs(args: argparse.Namespace) -> list[PairSource]:
-    from ..train.data import read_manifest
+    from ..manifest import read_manifest
 
     manifest = Path(args.manifest)
     found = read_manifest(manifest, split=args.split, source=args.source)
@@ -89,9 +92,9 @@ def _pairs(args: argparse.Namespace) -> list[PairSource]:
 
 # -- eval ---------------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .plot import plot_rd
-    from .runner import evaluate
-    from .summary import format_tables, summarize
+    from ..eval.plot import plot_rd
+    from ..eval.runner import evaluate
+    from ..eval.summary import format_tables, summarize
 
     header = provenance.header("eval", vars(args))
     started = time.perf_counter()
@@ -171,8 +174,8 @@ def cmd_bdrate(args: argparse.Namespace) -> int:
     """BD-rate tables of earlier `eval` results files against other anchors (no re-encoding).
     Several files of the same manifest and filters combine; a label found in more than one file
     is taken from the first that has it (so later runs merged from the same file do not count twice)."""
-    from .plot import plot_rd
-    from .summary import bd_table, summarize
+    from ..eval.plot import plot_rd
+    from ..eval.summary import bd_table, summarize
 
     try:
         records = _combined_records(args.results)
@@ -213,8 +216,8 @@ def _combined_records(paths: list[str]) -> list[dict]:
 
 # -- bench --------------------------------------------------------------------------------------
 def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tuple[dict, str]:
-    from .bench import synthetic_pair
-    from .images import load_rgb, load_thermal, resize_pair
+    from ..eval.bench import synthetic_pair
+    from ..imageio import load_rgb, load_thermal, resize_pair
 
     if args.manifest:
         pairs = _pairs(args)
@@ -227,7 +230,7 @@ def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tup
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench_table, parse_size, run_bench
+    from ..eval.bench import bench_table, parse_size, run_bench
 
     header = provenance.header("bench", vars(args))
     try:
