@@ -1,4 +1,5 @@
-"""The package's layers point one way, and only `rgbir_compress/ros/` touches ROS.
+"""The package's layers point one way, and only `rgbir_compress/ros/` (with its test harness,
+`testing/`) touches ROS.
 
 Layers, lowest first (a module imports its own package and lower layers only):
   core    the top-level modules: errors, frame, encodings, yuv, metrics, imageio, manifest,
@@ -9,7 +10,7 @@ Layers, lowest first (a module imports its own package and lower layers only):
           bags through bag/ (train -> bag)
   ros     ros/: the nodes (the only rclpy code), and msg/, the generated message they publish
   top     cli/ and testing/ (harnesses that start nodes and subprocesses)
-The codec library runs on machines without ROS, and `bag/` works through rosbags alone. Checked on
+Only ros/ and testing/ import ROS: the codec library runs on machines without ROS, and `bag/` works through rosbags alone. Checked on
 the source (ast, so lazy imports inside functions count too) and at run time in a clean interpreter."""
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "rgbir_compress"
 ROS_MODULES = {
     "rclpy", "sensor_msgs", "std_msgs", "message_filters", "launch", "launch_ros", "diagnostic_msgs",
     "builtin_interfaces", "rosidl_runtime_py", "rosidl_parser", "rosidl_generator_py", "rosbag2_py",
-    "cv_bridge", "tf2_ros", "rgbir_compress.msg", "rgbir_compress.ros",
+    "cv_bridge", "tf2_ros", "rgbir_compress.msg", "rgbir_compress.ros", "rgbir_compress.testing",
 }
 
 
@@ -109,13 +110,13 @@ def _files(under: Path) -> list[Path]:
     return sorted(p for p in under.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-CORE_FILES = [p for p in _files(PACKAGE) if "ros" not in p.relative_to(PACKAGE).parts[:1]]
+CORE_FILES = [p for p in _files(PACKAGE) if p.relative_to(PACKAGE).parts[0] not in ("ros", "testing")]
 
 
 def test_the_walk_sees_the_package():
     names = {_module_name(p) for p in CORE_FILES}
     assert {"rgbir_compress.codecs.base", "rgbir_compress.container.serialise"} <= names
-    assert not any(n.startswith("rgbir_compress.ros") for n in names)
+    assert not any(n.startswith(("rgbir_compress.ros", "rgbir_compress.testing")) for n in names)
 
 
 def test_the_checker_catches_ros_imports():
@@ -130,7 +131,8 @@ def test_the_checker_catches_ros_imports():
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_core_module_imports_no_ros(path):
     found = _ros_imports(path)
-    assert not found, f"{path.relative_to(PACKAGE.parent)} imports ROS modules {found}; only rgbir_compress/ros/ may"
+    assert not found, (f"{path.relative_to(PACKAGE.parent)} imports ROS modules {found}; "
+                       "only rgbir_compress/ros/ and testing/ may")
 
 
 ALL_FILES = _files(PACKAGE)

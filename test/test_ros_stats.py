@@ -7,7 +7,7 @@ import pytest
 
 from rgbir_compress.codecs.factory import CodecUnavailable, open_codec
 from rgbir_compress.ros.diagnostics import ProblemLog
-from rgbir_compress.ros.scene import SyntheticScene
+from rgbir_compress.scene import SyntheticScene
 from rgbir_compress.ros.stats import Counters, Percentiles, RateMeter
 
 

@@ -80,7 +80,7 @@ def child_verify(raw: str, small: str) -> dict:
     from rgbir_compress.bag.bagio import open_reader
     from rgbir_compress.codecs.factory import open_codec
     from rgbir_compress.metrics import pair_psnr
-    from rgbir_compress.bag.images import image_to_array, stamp_of
+    from rgbir_compress.imagemsg import image_to_array, stamp_of
     from rgbir_compress.bag.types import COMPRESSED_TYPE
     from rgbir_compress.container.message import from_message
     from rgbir_compress.encodings import ENCODINGS
@@ -127,10 +127,10 @@ def child_verify(raw: str, small: str) -> dict:
 def child_probe(codec: str, quality: float, height: int, width: int) -> dict:
     """Seconds to encode one pair (median of 3 after a warm-up)."""
     from rgbir_compress.codecs.factory import open_codec
-    from rgbir_compress.bag.synthetic import MovingScene
+    from rgbir_compress.scene import SyntheticScene
     from rgbir_compress.frame import ImagePair
 
-    scene = MovingScene(height, width)
+    scene = SyntheticScene(height, width)
     c = open_codec(codec)
     frames = [scene.frame(i) for i in range(4)]
     c.encode(ImagePair(*frames[0]), quality)

@@ -3,7 +3,7 @@
 together; BT.601 full range, rgbir_compress/yuv.py), next to RGB PSNR, and the PSNR of the plain
 RGB -> 4:2:0 -> RGB round trip (the ceiling that chroma subsampling alone sets).
 
-Used to locate the joint codec's flat colour PSNR at high rates (README, "Joint CCEM codec"):
+Used to locate the joint codec's flat colour PSNR at high rates (docs/model_joint.md):
 
     .venv/bin/python tools/plane_psnr.py --codec joint --limit 4 --qualities 0,1
 """

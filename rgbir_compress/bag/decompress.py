@@ -16,12 +16,12 @@ from ..codecs import PairCodec
 from ..codecs.factory import open_codec
 from ..container.message import from_message
 from ..frame import ImagePair
+from ..imagemsg import array_to_image
 from . import bagio
-from .images import array_to_image
 from .reorder import OrderedOutput
 from .reporting import Problems, progress_bar
 from .safety import staged_output, tree_size
-from .types import COMPRESSED_TYPE, IMAGE_TYPE
+from .types import COMPRESSED_TYPE, IMAGE_TYPE, image_classes
 from .workers import OrderedPool
 
 
@@ -153,9 +153,10 @@ class _Decompressor(bagio.PassThrough):
             return
         pair: ImagePair = outcome.result
         rgb_conn, ir_conn = self.outputs[job.topic]
-        rgb = array_to_image(self.store, pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id)
-        ir = array_to_image(self.store, pair.thermal, pair.thermal_encoding, pair.thermal_stamp,
-                            pair.thermal_frame_id)
+        cls = image_classes(self.store)
+        rgb = array_to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id, *cls, data_as_array=True)
+        ir = array_to_image(pair.thermal, pair.thermal_encoding, pair.thermal_stamp, pair.thermal_frame_id, *cls,
+                            data_as_array=True)
         self.output.put(job.log_time, rgb_conn, self.store.serialize_cdr(rgb, IMAGE_TYPE))
         self.output.put(job.log_time, ir_conn, self.store.serialize_cdr(ir, IMAGE_TYPE))
         self.report.pairs += 1

@@ -25,8 +25,8 @@ from ..codecs import thermal16
 from ..codecs.factory import open_codec
 from ..container.message import from_message
 from ..frame import ImagePair
+from ..imagemsg import image_to_array, stamp_of
 from . import bagio
-from .images import image_to_array, stamp_of
 from .pairing import Paired, StampPairer
 from .reporting import Problems, progress_bar
 from .safety import staged_output
@@ -147,7 +147,7 @@ class _Extractor:
                 yield self.codec.decode(cp)
                 return
             role = self.roles[conn.topic]
-            item = (log_time, str(msg.encoding), image_to_array(msg, ALLOWED[role]), stamp_of(msg),
+            item = (log_time, str(msg.encoding), image_to_array(msg, ALLOWED[role], copy=True), stamp_of(msg),
                     str(msg.header.frame_id))
         except Exception as exc:  # corrupt or undecodable input: counted, run goes on
             self.report.problems.add("skipped message", conn.topic, log_time, f"{type(exc).__name__}: {exc}")

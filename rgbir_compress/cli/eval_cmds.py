@@ -78,6 +78,15 @@ def _open_codecs(cmd: str, requested: list[str], device: str, threads: int
     return opened, skipped, {s.label: s.name for s in specs}
 
 
+def _setup_failed(cmd: str, exc: Exception | None) -> int:
+    """Report why `cmd` cannot start (no codec opened when `exc` is None); the exit code."""
+    if exc is None:
+        _err(cmd, "no requested codec is available")
+    else:
+        _err(cmd, exc.args[0] if isinstance(exc, KeyError) else str(exc))
+    return 1
+
+
 def _pairs(args: argparse.Namespace) -> list[PairSource]:
     from ..manifest import read_manifest
 
@@ -103,11 +112,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         codecs, skipped, names_of = _open_codecs("eval", requested, args.device, args.threads)
         pairs = _pairs(args)
     except (KeyError, ValueError, OSError) as exc:
-        _err("eval", exc.args[0] if isinstance(exc, KeyError) else str(exc))
-        return 1
+        return _setup_failed("eval", exc)
     if not codecs:
-        _err("eval", "no requested codec is available")
-        return 1
+        return _setup_failed("eval", None)
     if not pairs:
         _err("eval", f"no pairs in {args.manifest} for split={args.split} source={args.source}")
         return 1
@@ -216,8 +223,8 @@ def _combined_records(paths: list[str]) -> list[dict]:
 
 # -- bench --------------------------------------------------------------------------------------
 def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tuple[dict, str]:
-    from ..eval.bench import synthetic_pair
     from ..imageio import load_rgb, load_thermal, resize_pair
+    from ..scene import SyntheticScene
 
     if args.manifest:
         pairs = _pairs(args)
@@ -226,7 +233,8 @@ def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tup
         rgb, thermal = load_rgb(pairs[0].rgb), load_thermal(pairs[0].ir)
         return ({s: resize_pair(rgb, thermal, s) for s in sizes},
                 f"real pair {pairs[0].name} ({rgb.shape[1]}x{rgb.shape[0]}) resized bicubic to each size")
-    return {s: synthetic_pair(*s) for s in sizes}, "synthetic pair (gradients, flat objects, noise)"
+    return ({(w, h): SyntheticScene(h, w).frame(0) for w, h in sizes},
+            "synthetic scene (rgbir_compress/scene.py, frame 0)")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -243,11 +251,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         codecs, skipped, _ = _open_codecs("bench", requested, args.device, args.threads)
         inputs, source = _bench_inputs(args, sizes)
     except (KeyError, ValueError, OSError) as exc:
-        _err("bench", exc.args[0] if isinstance(exc, KeyError) else str(exc))
-        return 1
+        return _setup_failed("bench", exc)
     if not codecs:
-        _err("bench", "no requested codec is available")
-        return 1
+        return _setup_failed("bench", None)
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     print(f"torch threads: {torch.get_num_threads()}; device for learned codecs: {device}; "
           f"input: {source}; quality {args.quality}; median of {args.repeat}")

@@ -41,12 +41,9 @@ def _alarm(signum, frame):
 
 def synthetic_pair(h: int = 64, w: int = 96, seed: int = 0):
     from ..frame import ImagePair
+    from ..scene import SyntheticScene
 
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w]
-    base = (np.sin(xx / 7.0) + np.cos(yy / 5.0)) * 60 + 128
-    rgb = np.clip(np.stack([base, base[::-1], base[:, ::-1]], -1) + rng.normal(0, 6, (h, w, 3)), 0, 255).astype(np.uint8)
-    ir = np.clip(base * 0.8 + rng.normal(0, 4, (h, w)), 0, 255).astype(np.uint8)
+    rgb, ir = SyntheticScene(h, w, seed).frame(0)
     return ImagePair(rgb=rgb, thermal=ir, rgb_encoding="rgb8", thermal_encoding="mono8")
 
 

@@ -21,7 +21,7 @@ from ..codecs.factory import CodecUnavailable, open_codec
 from ..container.message import from_message
 from ..errors import DecodeError
 from ..msg import CompressedRGBIR
-from .convert import array_to_image
+from .messages import to_image
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
 from .latest_worker import LatestWorker
 from .params import DECODER_PARAMS, declare, qos_profile
@@ -104,9 +104,9 @@ class DecoderNode(Node):
             self._failed(str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}", msg)
             return
         self.decode_ms.add(1e3 * (time.perf_counter() - t0))
-        self.rgb_pub.publish(array_to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id))
-        self.thermal_pub.publish(array_to_image(pair.thermal, pair.thermal_encoding, pair.thermal_stamp,
-                                                pair.thermal_frame_id))
+        self.rgb_pub.publish(to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id))
+        self.thermal_pub.publish(to_image(pair.thermal, pair.thermal_encoding, pair.thermal_stamp,
+                                          pair.thermal_frame_id))
         self.counters.inc("pairs_out")
         self.out_meter.tick(pair.rgb.nbytes + pair.thermal.nbytes)
         self.latency_ms.add((self.get_clock().now().nanoseconds - pair.stamp.ns) / 1e6)

@@ -26,10 +26,10 @@ class ParamSpec:
 
 ENCODER_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("codec", DEFAULT_CODEC,
-              "Pair codec (`rgbir-compress codecs` lists them). Default: the best shipped learned codec "
-              "(README, 'Measured results'); on a CPU-only machine it codes a few pairs per second, so for "
-              "full frame rate there use jpeg. A learned codec without torch or its weights makes the node "
-              "warn and use fallback_codec."),
+              "Pair codec (`rgbir-compress codecs` lists them). Default: the shipped learned codec "
+              "(codecs/defaults.py); on a CPU it codes fewer pairs than the cameras deliver and the newest "
+              "pair wins, so a CPU-only machine wants jpeg. A learned codec without torch or its weights "
+              "makes the node warn and use fallback_codec."),
     ParamSpec("fallback_codec", FALLBACK_CODEC, "Classical codec used when `codec` cannot be loaded; empty = fail instead."),
     ParamSpec("weights", "", "Weights file for a learned codec; empty = the shipped weights."),
     ParamSpec("device", "auto", "Where a learned codec runs: auto (CUDA when present), cpu, cuda, cuda:N."),
