@@ -13,6 +13,7 @@ SUBCOMMANDS = (
     "rgbir_compress.eval.consistency",       # consistency (decode-anywhere bench)
     "rgbir_compress.eval.fuzz",              # fuzz (damaged streams at every decoder)
     "rgbir_compress.train.cli",              # train
+    "rgbir_compress.train.device_cli",       # train-pack, device-train (lent GPU machines)
     "rgbir_compress.bag.cli",                # bag compress|decompress|info|extract
 )
 
