@@ -103,7 +103,8 @@ def test_device_script_trains_on_cpu_and_gathers_the_results(pack, tmp_path):
     proc = _run_device_script(path, out, run, 5, "steps=4")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["weights.pth", "log.csv", "val.json", "val.md", "run.json", "device.log", "nvidia-smi.txt"])
+        ["weights.pth", "log.csv", "val.json", "val.md", "run.json", "device.log"])
+    assert '"budget_min"' in (out / "device.log").read_text()  # the run's settings, then its output
     assert (run / "checkpoint.pth").is_file()
     header, *rows = (out / "log.csv").read_text().splitlines()
     assert header.endswith("steps_per_s,images_per_s") and len(rows) == 2
@@ -116,6 +117,18 @@ def test_device_script_trains_on_cpu_and_gathers_the_results(pack, tmp_path):
     codec = HyperpriorCodec(device="cpu", weights=str(out / "weights.pth"))
     rgb, ir = read_pack(path, "val", same_size=False)[0]
     assert codec.decode(codec.encode(ImagePair(rgb, ir), 0.5)).rgb.shape == rgb.shape
+
+
+def test_large_files_come_back_in_parts(tmp_path):
+    from rgbir_compress.train.device_cli import copy_in_parts
+
+    src = tmp_path / "weights.pth"
+    data = os.urandom(2500)
+    src.write_bytes(data)
+    (tmp_path / "out").mkdir()
+    names = copy_in_parts(src, tmp_path / "out", limit=1000)
+    assert names == ["weights.pth.part0", "weights.pth.part1", "weights.pth.part2"]
+    assert b"".join((tmp_path / "out" / n).read_bytes() for n in names) == data
 
 
 def test_time_budget_stops_early_and_still_exports(pack, tmp_path, capsys):
@@ -135,3 +148,22 @@ def test_time_budget_stops_early_and_still_exports(pack, tmp_path, capsys):
     assert torch.load(run / "checkpoint.pth", map_location="cpu", weights_only=False)["step"] == result.step
     assert json.loads((run / "val.jsonl").read_text().splitlines()[-1])["step"] == result.step
     assert (run / "log.csv").read_text().splitlines()[-1].startswith(f"{result.step},")
+
+
+def test_steps_are_fitted_to_the_budget(pack, tmp_path, capsys):
+    from rgbir_compress.train.config import TrainConfig
+    from rgbir_compress.train.loop import train
+
+    _, path = pack
+    run = tmp_path / "run"
+    cfg = TrainConfig.from_yaml(TINY_CONFIG, [
+        "train_manifest=", "val_manifest=", f"train_pack={path}", f"out_dir={run}", "steps=100000",
+        "time_budget_min=0.15", "time_reserve_s=0", "fit_steps_to_budget=true", "log_every=1000",
+        "lr_drop_at=[0.5]"])
+    result = train(cfg, quiet=True)
+    out = capsys.readouterr().out
+    assert "time budget: steps set to" in out
+    assert 40 <= cfg.steps < 100000 and result.step <= cfg.steps  # ends at the fitted steps (or the budget)
+    ck = torch.load(run / "checkpoint.pth", map_location="cpu", weights_only=False)
+    assert ck["opt"]["param_groups"][0]["lr"] == pytest.approx(1e-5)  # the drop at half the fitted steps happened
+    assert (run / "weights.pth").is_file()

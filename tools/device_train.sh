@@ -4,7 +4,8 @@
 # run from the repository root of a tree that carries .whl/ (tools/fetch_device_wheels.sh) and
 # pack/train.pack (rgbir-compress train-pack). Installs the carried wheels if compressai is missing,
 # records nvidia-smi, trains within --minutes counted from this script's start, and leaves in $OUT:
-# weights.pth, log.csv, val.json, val.md, run.json, device.log, nvidia-smi.txt (7 files).
+# weights.pth, log.csv, val.json, val.md, run.json, device.log (with nvidia-smi); a file above
+# 16 MiB - 64 KiB comes as NAME.part0, NAME.part1 (cat them), since files over 16 MiB do not come back.
 # PYTHON picks the interpreter (default python3); the test suite runs this script on CPU.
 set -uo pipefail
 export DEVICE_T0=${DEVICE_T0:-$(date +%s)}
@@ -19,10 +20,10 @@ if ! "$PY" -c "import compressai" 2>/dev/null; then
 fi
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}   # the package runs from the tree, not installed
 export PYTHONUNBUFFERED=1 TQDM_MININTERVAL=${TQDM_MININTERVAL:-20}
-{ command -v nvidia-smi >/dev/null && nvidia-smi || echo "no nvidia-smi"; } > "$OUT/nvidia-smi.txt" 2>&1
-"$PY" -m rgbir_compress device-train --out "$OUT" "$@" 2>&1 | tee "$OUT/device.log"
+{ command -v nvidia-smi >/dev/null && nvidia-smi || echo "no nvidia-smi"; } 2>&1 | tee "$OUT/device.log"
+"$PY" -m rgbir_compress device-train --out "$OUT" "$@" 2>&1 | tee -a "$OUT/device.log"
 rc=${PIPESTATUS[0]}
 if command -v nvidia-smi >/dev/null; then
-    nvidia-smi --query-gpu=name,memory.used,memory.total,utilization.gpu,clocks.sm --format=csv >> "$OUT/nvidia-smi.txt" 2>&1
+    nvidia-smi --query-gpu=name,memory.used,memory.total,utilization.gpu,clocks.sm --format=csv 2>&1 | tee -a "$OUT/device.log"
 fi
 exit "$rc"

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 DEFAULT_PACK = "pack/train.pack"
+PART_BYTES = (16 << 20) - (64 << 10)  # the device tool returns files of at most 16 MiB
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -111,26 +112,52 @@ def _device_train(args: argparse.Namespace) -> int:
 
     print(json.dumps({"config": args.config, "overrides": args.overrides, "budget_min": round(cfg.time_budget_min, 2),
                       **_machine()}), flush=True)
-    result = train(cfg)
+    try:
+        step, error = train(cfg).step, None
+    except Exception as exc:  # one try on a lent machine: still bring back what was written
+        import traceback
+
+        traceback.print_exc()
+        step, error = -1, f"{type(exc).__name__}: {exc}"
     run = Path(cfg.out_dir)
+    if error and (run / "checkpoint.pth").is_file():  # the last checkpoint's weights, if any
+        from .checkpoint import export_checkpoint
+
+        try:
+            export_checkpoint(run / "checkpoint.pth", run / "weights.pth")
+        except Exception as exc:
+            print(f"export of {run / 'checkpoint.pth'} failed too: {exc}", file=sys.stderr)
     copied = []
     for name in ("weights.pth", "log.csv"):
         if (run / name).is_file():
-            shutil.copy2(run / name, out / name)
-            copied.append(name)
+            copied += copy_in_parts(run / name, out)
     rows = [json.loads(line) for line in (run / "val.jsonl").read_text().splitlines()] \
         if (run / "val.jsonl").is_file() else []
     if rows:
         (out / "val.json").write_text(json.dumps(rows, indent=1))
         (out / "val.md").write_text(val_table(rows[-1:]))
         copied += ["val.json", "val.md"]
-    summary = {"step": result.step, "steps": cfg.steps, "wall_s": round(time.time() - t0, 1),
+    summary = {"step": step, "steps": cfg.steps, "error": error, "wall_s": round(time.time() - t0, 1),
                "rates": _last_rates(run / "log.csv"), "files": copied, "config": cfg.to_dict(), **_machine()}
     (out / "run.json").write_text(json.dumps(summary, indent=1))
-    print(json.dumps({k: summary[k] for k in ("step", "steps", "wall_s", "rates", "files")}))
+    print(json.dumps({k: summary[k] for k in ("step", "steps", "error", "wall_s", "rates", "files")}))
     if rows:
         print(val_table(rows[-1:]))
-    return 0 if "weights.pth" in copied else 1
+    return 0 if error is None and any(n.startswith("weights.pth") for n in copied) else 1
+
+
+def copy_in_parts(src: Path, out: Path, limit: int = PART_BYTES) -> list[str]:
+    """Copy `src` into `out`; a file above `limit` becomes NAME.part0, NAME.part1, ... (the device
+    tool returns files of at most 16 MiB; `cat NAME.part* > NAME` joins them)."""
+    if src.stat().st_size <= limit:
+        shutil.copy2(src, out / src.name)
+        return [src.name]
+    names = []
+    with src.open("rb") as f:
+        while chunk := f.read(limit):
+            names.append(f"{src.name}.part{len(names)}")
+            (out / names[-1]).write_bytes(chunk)
+    return names
 
 
 def _last_rates(log_csv: Path) -> dict:

@@ -320,7 +320,7 @@ def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -
                 if step % cfg.log_every == 0 or step == end:
                     rates = rate.rates(step, elapsed)
                     log.train_row(*unlogged, rates)
-                    bar.set_description(f"train {rates[1]:.0f} img/s")
+                    bar.set_description(f"train {rates[1]:.3g} img/s")
                     unlogged = None
             if step % cfg.ckpt_every == 0 or step == end:
                 save_checkpoint(ckpt_path, model, opt, aux_opt, sched, step, elapsed, env)
@@ -335,14 +335,14 @@ def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -
                 if unlogged:
                     log.train_row(*unlogged, rate.rates(step, elapsed))
             save_checkpoint(ckpt_path, model, opt, aux_opt, sched, step, elapsed, env)
-            if env.main and (cfg.val_manifest or cfg.val_pack):
-                from .validate import validate
-
-                log.val_row(step, validate(model, cfg))
         if env.main and (step >= cfg.steps or budget.stopped):
             export_weights(model, out / "weights.pth",
                            meta={"steps": step, "train_seconds": round(elapsed, 1), "world": env.world,
                                  "config": cfg.to_dict(), **({"time_budget_stop": True} if budget.stopped else {})})
+        if budget.stopped and env.main and (cfg.val_manifest or cfg.val_pack):
+            from .validate import validate  # after the export: a late validation cannot cost the weights
+
+            log.val_row(step, validate(model, cfg))
     finally:
         batches.close()  # stops DataLoader workers now, not at garbage collection
         bar.close()
