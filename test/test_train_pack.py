@@ -139,8 +139,8 @@ def test_time_budget_stops_early_and_still_exports(pack, tmp_path, capsys):
     run = tmp_path / "run"
     cfg = TrainConfig.from_yaml(TINY_CONFIG, [
         "train_manifest=", "val_manifest=", f"train_pack={path}", f"val_pack={path}", f"out_dir={run}",
-        "steps=100000", "time_budget_min=0.15", "time_reserve_s=0", "log_every=1000", "val_qualities=[0.5]"])
-    result = train(cfg, quiet=True)  # 9 s: stops long before 100000 steps
+        "steps=100000", "time_budget_min=0.1", "time_reserve_s=0", "log_every=1000", "val_qualities=[0.5]"])
+    result = train(cfg, quiet=True)  # 6 s: stops long before 100000 steps
     assert "time budget: stopped at step" in capsys.readouterr().out
     assert 0 < result.step < 100000
     weights = torch.load(run / "weights.pth", map_location="cpu", weights_only=False)

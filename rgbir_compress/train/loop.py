@@ -158,9 +158,9 @@ class RunLog:
         except Exception:  # tensorboard is optional
             self.tb = None
 
-    def train_row(self, step: int, elapsed: float, lr: float, loss: float, aux: float, metrics: dict,
+    def train_row(self, step: int, elapsed: float, lr: float, loss: float, aux, metrics: dict,
                   rates: tuple[float, float] = (0.0, 0.0)) -> None:
-        row = [step, round(elapsed, 1), lr, round(loss, 5), round(aux, 3), json.dumps(metrics)]
+        row = [step, round(elapsed, 1), lr, round(loss, 5), round(float(aux), 3), json.dumps(metrics)]
         self.csv.writerow(row + [round(rates[0], 3), round(rates[1], 1)] if self.rates else row)
         self.file.flush()
         if self.tb:
@@ -316,7 +316,7 @@ def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -
                 metrics = {k: round(v.detach().item(), 4) for k, v in terms.items() if k != "loss"}
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_value:.3f}", **{k: f"{v:.2f}" for k, v in metrics.items()})
-                unlogged = (step, elapsed, sched.get_last_lr()[0], loss_value, aux_loss.item(), metrics)
+                unlogged = (step, elapsed, sched.get_last_lr()[0], loss_value, aux_loss.detach(), metrics)
                 if step % cfg.log_every == 0 or step == end:
                     rates = rate.rates(step, elapsed)
                     log.train_row(*unlogged, rates)
