@@ -105,7 +105,7 @@ def _device_train(args: argparse.Namespace) -> int:
     except (ValueError, TypeError, OSError) as exc:
         print(f"rgbir-compress device-train: error: {exc}", file=sys.stderr)
         return 2
-    cfg.time_budget_min = args.minutes - (time.time() - t0) / 60
+    cfg.time_budget_min = max(1e-3, args.minutes - (time.time() - t0) / 60)  # <= 0 would mean no budget
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from .loop import train
