@@ -167,3 +167,22 @@ def test_steps_are_fitted_to_the_budget(pack, tmp_path, capsys):
     ck = torch.load(run / "checkpoint.pth", map_location="cpu", weights_only=False)
     assert ck["opt"]["param_groups"][0]["lr"] == pytest.approx(1e-5)  # the drop at half the fitted steps happened
     assert (run / "weights.pth").is_file()
+
+
+def test_in_memory_batches_resume_exactly(pack, tmp_path):
+    from rgbir_compress.train.config import TrainConfig
+    from rgbir_compress.train.loop import train
+
+    _, path = pack
+
+    def cfg(out):
+        return TrainConfig.from_yaml(TINY_CONFIG, [
+            "train_manifest=", "val_manifest=", f"train_pack={path}", "data_on_device=true", f"out_dir={out}",
+            "steps=6", "log_every=100", "ckpt_every=100"])
+
+    train(cfg(tmp_path / "a"), quiet=True)
+    assert train(cfg(tmp_path / "b"), max_steps=3, quiet=True).step == 3
+    assert train(cfg(tmp_path / "b"), quiet=True).step == 6
+    a, b = (torch.load(tmp_path / x / "checkpoint.pth", map_location="cpu", weights_only=False) for x in "ab")
+    differing = [k for k in a["model"] if not torch.equal(a["model"][k], b["model"][k])]
+    assert not differing, differing[:5]

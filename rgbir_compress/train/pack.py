@@ -95,7 +95,7 @@ def _pack_pair(pair: PairPath, name: str, quality: int | None, ir_quality: int |
 
 
 def write_pack(out: str | Path, train: list[PairPath], val: list[PairPath] | None = None, *,
-               quality: int = 90, ir_quality: int = 90, keep_jpeg: bool = True, threads: int = 2) -> PackStats:
+               quality: int = 85, ir_quality: int = 85, keep_jpeg: bool = True, threads: int = 2) -> PackStats:
     """Write `train` (lossy WebP at `quality` / `ir_quality`, JPEG sources kept as they are) and
     `val` (lossless) into one zip file at `out`; returns its size and PSNR against the sources."""
     out = Path(out)
