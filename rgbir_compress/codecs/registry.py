@@ -55,5 +55,11 @@ def _load_builtin() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        importlib.import_module("rgbir_compress.codecs.classical")
+        try:
+            importlib.import_module("rgbir_compress.codecs.classical")
+        except ModuleNotFoundError as exc:
+            # A machine with torch but no imagecodecs (the GPU training box) still has the
+            # learned codecs, which training validates through.
+            if exc.name != "imagecodecs":
+                raise
         importlib.import_module("rgbir_compress.codecs.learned")

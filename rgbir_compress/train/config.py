@@ -24,9 +24,11 @@ class TrainConfig:
     train_ir_topic: str = "/camera/thermal/image_raw"
     train_bag_slop_ms: float = 25.0                  # largest stamp difference of a pair
     train_bag_shuffle: int = 32                      # shuffle buffer (pairs); 0 keeps bag order
+    train_pack: str = ""                             # a training pack (`rgbir-compress train-pack`)
     val_manifest: str = ""
     val_split: str = "val"
     val_source: str = "m3fd"
+    val_pack: str = ""                               # validate on a pack's val pairs instead of val_manifest
     val_limit: int = 4
     val_qualities: list = field(default_factory=lambda: [0.0, 0.5, 1.0])
     crop: int = 256
@@ -45,6 +47,12 @@ class TrainConfig:
     channels_last: bool = True
     bf16: bool = False
     device: str = "auto"
+    data_on_device: bool = False                     # training set as uint8 on the device, crops there (device_data.py)
+    compile: bool = False                            # torch.compile the training forward
+    # wall-clock budget (budget.py): stop with time_reserve_s left, checkpoint, validate, export
+    time_budget_min: float = 0.0                     # 0: none
+    time_reserve_s: float = 60.0
+    fit_steps_to_budget: bool = False                # after 30 measured steps, lower `steps` to what fits
     # bookkeeping
     out_dir: str = "runs/independent"
     seed: int = 0
@@ -83,7 +91,8 @@ class TrainConfig:
 
     def data_source(self) -> str:
         """Which training source is set; exactly one must be."""
-        set_ = [k for k in ("train_manifest", "train_folder", "train_bag") if getattr(self, k)]
+        set_ = [k for k in ("train_manifest", "train_folder", "train_bag", "train_pack") if getattr(self, k)]
         if len(set_) != 1:
-            raise ValueError(f"set exactly one of train_manifest, train_folder, train_bag (got {set_ or 'none'})")
+            raise ValueError("set exactly one of train_manifest, train_folder, train_bag, train_pack "
+                             f"(got {set_ or 'none'})")
         return set_[0]

@@ -31,6 +31,7 @@ from tqdm import tqdm
 from . import distributed
 from .checkpoint import (atomic_save, export_weights, fit_table_buffers, load_checkpoint, load_model_state,
                          load_sched_state, rng_for_rank, rng_state, set_rng_state)
+from .budget import Throughput, TimeBudget, same_on_all_ranks
 from .config import TrainConfig
 from .data import PairCrops, read_manifest, scan_folders
 from .distributed import DistEnv
@@ -101,6 +102,11 @@ def batch_stream(cfg: TrainConfig, env: DistEnv, step: int) -> Iterator[Batch]:
 
     Each DataLoader draws its worker base seed from a generator of its own, never from the global
     RNG: creating one mid-run (on resume) would otherwise shift every later random number."""
+    if cfg.train_pack or cfg.data_on_device:  # the whole set in memory, crops by gather (device_data.py)
+        from .device_data import device_batch_stream
+
+        yield from device_batch_stream(cfg, env, step)
+        return
     if cfg.data_source() == "train_bag":
         from .bag_dataset import BagPairs
 
@@ -139,10 +145,12 @@ class RunLog:
         (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
         path = out / "log.csv"
         new = not path.exists()
+        # Logs begun before the throughput columns existed keep their six columns.
+        self.rates = new or "steps_per_s" in path.read_text().partition("\n")[0]
         self.file = path.open("a", newline="")
         self.csv = csv.writer(self.file)
         if new:
-            self.csv.writerow(["step", "time", "lr", "loss", "aux", "metrics"])
+            self.csv.writerow(["step", "time", "lr", "loss", "aux", "metrics", "steps_per_s", "images_per_s"])
         try:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -150,12 +158,16 @@ class RunLog:
         except Exception:  # tensorboard is optional
             self.tb = None
 
-    def train_row(self, step: int, elapsed: float, lr: float, loss: float, aux: float, metrics: dict) -> None:
-        self.csv.writerow([step, round(elapsed, 1), lr, round(loss, 5), round(aux, 3), json.dumps(metrics)])
+    def train_row(self, step: int, elapsed: float, lr: float, loss: float, aux, metrics: dict,
+                  rates: tuple[float, float] = (0.0, 0.0)) -> None:
+        row = [step, round(elapsed, 1), lr, round(loss, 5), round(float(aux), 3), json.dumps(metrics)]
+        self.csv.writerow(row + [round(rates[0], 3), round(rates[1], 1)] if self.rates else row)
         self.file.flush()
         if self.tb:
             self.tb.add_scalar("loss", loss, step)
             self.tb.add_scalar("lr", lr, step)
+            self.tb.add_scalar("steps_per_s", rates[0], step)
+            self.tb.add_scalar("images_per_s", rates[1], step)
             for k, v in metrics.items():
                 self.tb.add_scalar(k, v, step)
 
@@ -197,10 +209,15 @@ def train(cfg: TrainConfig, *, max_steps: int | None = None, quiet: bool = False
 
 
 def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -> TrainResult:
+    budget = TimeBudget(cfg.time_budget_min, cfg.time_reserve_s)  # counts from here: model and data load too
     cfg.data_source()  # fail before building anything when the data settings are wrong
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = env.device
+    if device.type == "cuda":  # fastest conv algorithms for the fixed crop size; TF32 where fp32 remains
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -237,8 +254,14 @@ def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -
         distributed.broadcast_params([p for _, p in aux])
         net = DDP(model, broadcast_buffers=False,
                   device_ids=[device.index] if device.type == "cuda" else None)
+    if cfg.compile:
+        net = torch.compile(net)
 
     log = RunLog(out, cfg, enabled=env.main)
+    rate = Throughput(cfg.batch_size, env.world)
+    rate.reset(step, elapsed)
+    calibrate = tuple(step + n for n in budget.calibration) if budget.enabled and cfg.fit_steps_to_budget else None
+    unlogged = None  # the latest step's log row until it is written
     end = cfg.steps if max_steps is None else min(cfg.steps, step + max_steps)
     bar = tqdm(total=cfg.steps, initial=step, disable=quiet or not env.main, desc="train", dynamic_ncols=True)
     amp = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.bf16 else nullcontext()
@@ -246,6 +269,8 @@ def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -
     model.train()
     try:
         while step < end:
+            if budget.expired(env):
+                break
             t0 = time.perf_counter()
             rgb, ir = next(batches)
             rgb, ir = rgb.to(device, non_blocking=True), ir.to(device, non_blocking=True)
@@ -272,25 +297,52 @@ def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -
                 distributed.average_grads([p for _, p in aux], env.world)
             aux_opt.step()
             step += 1
-            elapsed += time.perf_counter() - t0
+            step_s = time.perf_counter() - t0
+            elapsed += step_s
+            budget.observe(step_s)
+            if calibrate and step == calibrate[0]:  # the first steps include cudnn tuning and compiling
+                calibrate_t0 = elapsed
+            if calibrate and step == calibrate[1]:
+                fit = budget.steps_that_fit(step, (elapsed - calibrate_t0) / (calibrate[1] - calibrate[0]))
+                fit = same_on_all_ranks(fit, env)
+                if fit < cfg.steps:
+                    cfg.steps = fit  # the LR lambda reads cfg.steps: the drops move with it
+                    end = min(end, fit)
+                    bar.total = cfg.steps
+                    if env.main:
+                        print(f"\ntime budget: steps set to {fit}", flush=True)
 
             if env.main:
                 metrics = {k: round(v.detach().item(), 4) for k, v in terms.items() if k != "loss"}
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_value:.3f}", **{k: f"{v:.2f}" for k, v in metrics.items()})
+                unlogged = (step, elapsed, sched.get_last_lr()[0], loss_value, aux_loss.detach(), metrics)
                 if step % cfg.log_every == 0 or step == end:
-                    log.train_row(step, elapsed, sched.get_last_lr()[0], loss_value, aux_loss.item(), metrics)
+                    rates = rate.rates(step, elapsed)
+                    log.train_row(*unlogged, rates)
+                    bar.set_description(f"train {rates[1]:.3g} img/s")
+                    unlogged = None
             if step % cfg.ckpt_every == 0 or step == end:
                 save_checkpoint(ckpt_path, model, opt, aux_opt, sched, step, elapsed, env)
-            if env.main and cfg.val_manifest and (
+            if env.main and (cfg.val_manifest or cfg.val_pack) and (
                     (cfg.val_every and step % cfg.val_every == 0) or step == cfg.steps):
                 from .validate import validate
 
                 log.val_row(step, validate(model, cfg))
-        if env.main and step >= cfg.steps:
+        if budget.stopped:  # out of time: keep what was trained, as at the end of a run
+            if env.main:
+                print(f"\ntime budget: stopped at step {step}/{cfg.steps}", flush=True)
+                if unlogged:
+                    log.train_row(*unlogged, rate.rates(step, elapsed))
+            save_checkpoint(ckpt_path, model, opt, aux_opt, sched, step, elapsed, env)
+        if env.main and (step >= cfg.steps or budget.stopped):
             export_weights(model, out / "weights.pth",
                            meta={"steps": step, "train_seconds": round(elapsed, 1), "world": env.world,
-                                 "config": cfg.to_dict()})
+                                 "config": cfg.to_dict(), **({"time_budget_stop": True} if budget.stopped else {})})
+        if budget.stopped and env.main and (cfg.val_manifest or cfg.val_pack):
+            from .validate import validate  # after the export: a late validation cannot cost the weights
+
+            log.val_row(step, validate(model, cfg))
     finally:
         batches.close()  # stops DataLoader workers now, not at garbage collection
         bar.close()

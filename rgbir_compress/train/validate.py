@@ -28,18 +28,27 @@ def codec_for(model: torch.nn.Module):
     return registry.get_class(name).from_module(m)
 
 
-def validate(model: torch.nn.Module, cfg: TrainConfig) -> dict[str, float]:
-    """Mean bpp and PSNR per modality at each of cfg.val_qualities over the first val_limit pairs
-    of the validation manifest (images at their native sizes)."""
-    from ..metrics import psnr
-    from ..frame import ImagePair
+def validation_images(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The first val_limit held-out pairs at native sizes: from val_pack's val part, else the manifest."""
+    if cfg.val_pack:
+        from .pack import read_pack
 
-    codec = codec_for(model)
+        return read_pack(cfg.val_pack, "val", limit=cfg.val_limit, same_size=False)
     pairs = read_manifest(cfg.val_manifest, split=cfg.val_split or None,
                           source=cfg.val_source or None)[: cfg.val_limit]
     if not pairs:
         raise ValueError(f"{cfg.val_manifest}: no pairs with split={cfg.val_split!r} source={cfg.val_source!r}")
-    images = [load_pair(p, same_size=False) for p in pairs]
+    return [load_pair(p, same_size=False) for p in pairs]
+
+
+def validate(model: torch.nn.Module, cfg: TrainConfig) -> dict[str, float]:
+    """Mean bpp and PSNR per modality at each of cfg.val_qualities over the first val_limit pairs
+    of the validation manifest or val_pack (images at their native sizes)."""
+    from ..metrics import psnr
+    from ..frame import ImagePair
+
+    codec = codec_for(model)
+    images = validation_images(cfg)
     row: dict[str, float] = {}
     for q in cfg.val_qualities:
         acc = np.zeros(4)
