@@ -62,6 +62,9 @@ class EncoderNode(Node):
         p = self.params
         self.codec = load_codec(p["codec"], p["fallback_codec"], p["device"], p["weights"], p["threads"],
                                 warn=self.get_logger().warning)
+        if hasattr(self.codec, "select"):  # codec auto (codecs/auto.py): choose now, log why
+            self.codec.log = lambda level, text: getattr(self.get_logger(), level)(text)
+            self.codec.select(rate_hz=p["frame_rate"])
         self.quality = float(p["quality"])  # the parameter; rate control starts from it
         self.rate = self._controller(p["target_kbps"], self.quality)
         self._last_publish: float | None = None
@@ -200,8 +203,11 @@ class EncoderNode(Node):
             "encode_ms_p50": enc50, "encode_ms_p95": enc95,
             "latency_ms_p50": lat50, "latency_ms_p95": lat95,
             **c,
+            **getattr(self.codec, "status_values", dict)(),
         }
         problems = []
+        if values.get("auto_keeps_up") is False:
+            problems.append("codec auto: no codec keeps frame_rate here (auto_reason)")
         if c["drops"]:
             problems.append(f"{c['drops']} pairs dropped (encoder slower than input)")
         if c["rejected"]:
