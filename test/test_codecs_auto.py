@@ -102,3 +102,16 @@ def test_preset_roundtrip(name: str) -> None:
     codec = create(name)
     out = codec.decode(codec.encode(pair, 0.7))
     assert out.rgb.shape == pair.rgb.shape and out.thermal.shape == pair.thermal.shape
+
+
+def test_bag_compress_defaults_to_auto(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("rosbags")
+    from rgbir_compress.bag.compress import CompressOptions, compress_bag
+    from rgbir_compress.bag.synthetic import write_synthetic_bag
+
+    monkeypatch.setattr(auto, "cuda_available", lambda device: False)
+    bag = write_synthetic_bag(tmp_path / "in", pairs=4, height=48, width=64)
+    opts = CompressOptions(rgb_topic=bag.rgb_topic, ir_topic=bag.ir_topic, progress=False, psnr_every=1)
+    rep = compress_bag(bag.path, tmp_path / "out", opts)
+    assert rep.pairs == 4 and rep.codec in {e.codec for e in CPU}, rep.summary()
+    assert rep.psnr_rgb and min(rep.psnr_rgb) > 25

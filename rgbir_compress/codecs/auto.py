@@ -32,6 +32,14 @@ DEFAULT_RATE_HZ = 10.0
 CALIBRATION_RUNS = 3
 
 
+def _warn_only(level: str, text: str) -> None:
+    """Default log outside the node (bag compress, CLI): a choice that cannot keep up is a warning."""
+    if level == "warning":
+        import warnings
+
+        warnings.warn(text, stacklevel=3)
+
+
 @dataclass(frozen=True)
 class Choice:
     codec: str
@@ -159,7 +167,7 @@ class AutoCodec(PairCodec):
         self.device_setting, self.weights, self.threads = device, weights, threads
         self.rate_hz = float(rate_hz)
         self.calibrate_at_start = calibrate_at_start
-        self.log = log or (lambda level, text: None)
+        self.log = log or _warn_only
         self._lock = threading.Lock()
         self._by_size: dict[tuple[int, int], tuple[Choice, PairCodec]] = {}
         self._decoders: dict[str, PairCodec] = {}
