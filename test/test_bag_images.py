@@ -1,17 +1,21 @@
-"""sensor_msgs/Image <-> numpy through rosbags message objects (bag/images.py)."""
+"""sensor_msgs/Image <-> numpy through rosbags message objects (imagemsg.py with the rosbags classes)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from rgbir_compress import encodings as enc
-from rgbir_compress.bag.images import CorruptImage, array_to_image, image_to_array
-from rgbir_compress.bag.types import IMAGE_TYPE, merged_store
+from rgbir_compress.bag.types import IMAGE_TYPE, image_classes, merged_store
 from rgbir_compress.errors import EncodeError
 from rgbir_compress.frame import Stamp
+from rgbir_compress.imagemsg import CorruptImage, array_to_image as _array_to_image, image_to_array
 
 STORE = merged_store()
 ALL = tuple(enc.ENCODINGS)
+
+
+def array_to_image(store, arr, encoding, stamp, frame_id):
+    return _array_to_image(arr, encoding, stamp, frame_id, *image_classes(store), data_as_array=True)
 
 
 @pytest.mark.parametrize("encoding", ALL)

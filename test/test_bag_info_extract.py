@@ -95,7 +95,7 @@ def test_cli_refuses_existing_output_and_reports_errors(bags, tmp_path, capsys):
 
 
 def test_bag_tools_import_no_ros_and_no_torch():
-    code = ("import sys; import rgbir_compress.bag.cli, rgbir_compress.bag.compress, "
+    code = ("import sys; import rgbir_compress.cli.bag_cmds, rgbir_compress.bag.compress, "
             "rgbir_compress.bag.decompress, rgbir_compress.bag.info, rgbir_compress.bag.extract; "
             "bad = [m for m in ('rclpy', 'torch') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

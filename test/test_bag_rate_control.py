@@ -39,3 +39,24 @@ def test_step_is_bounded_and_inputs_checked():
     assert math.isclose(q, 0.45)
     with pytest.raises(ValueError):
         RateController(0)
+
+
+def test_the_shared_step_matches_the_controller_and_switches_at_run_time():
+    """RateControlledQuality (encoder node and bag compress) steers exactly like a RateController
+    fed by stamps, keeps the fixed quality without a target and restarts from the quality in use."""
+    from rgbir_compress.codecs.rate_control import RateControlledQuality
+
+    step, ctl = RateControlledQuality(0.5, 300.0), RateController(300.0, quality=0.5)
+    for i in range(30):
+        q = step.quality
+        assert q == ctl.quality
+        step.sent(fake_codec_bytes(q), i * 0.1)
+        ctl.update_at(fake_codec_bytes(q), i * 0.1)
+    steered = step.quality
+    step.set_target(0)
+    assert step.quality == 0.5  # back to the fixed quality
+    step.set_quality(0.7)
+    step.sent(10**6, 3.1)
+    assert step.quality == 0.7
+    step.set_target(300.0)
+    assert step.quality == 0.7 and step.controller is not None and steered != 0.5

@@ -12,14 +12,15 @@ from rosbags.highlevel import AnyReader
 
 from rgbir_compress.bag.compress import CompressOptions, compress_bag
 from rgbir_compress.bag.decompress import DecompressOptions, decompress_bag
-from rgbir_compress.bag.images import image_to_array
+from rgbir_compress.imagemsg import image_to_array
+from rgbir_compress.scene import SyntheticScene
 from rgbir_compress.bag.synthetic import (
-    LATCHED_STATUS_QOS, SENSOR_QOS, MovingScene, as_encoding, write_synthetic_bag,
+    LATCHED_STATUS_QOS, SENSOR_QOS, as_encoding, write_synthetic_bag,
 )
 from rgbir_compress.bag.types import COMPRESSED_TYPE
 from rgbir_compress.codecs import create
 from rgbir_compress.encodings import ENCODINGS
-from rgbir_compress.eval.metrics import psnr
+from rgbir_compress.metrics import psnr
 
 H, W = 64, 96
 QUALITY = 0.8
@@ -85,7 +86,7 @@ def test_compress_decompress_restores_everything(tmp_path, storage, rgb_enc, ir_
     assert restored["__qos__"][bag.extra_topic] == LATCHED_STATUS_QOS
     assert restored["__qos__"][bag.rgb_topic] == SENSOR_QOS
 
-    scene = MovingScene(H, W, seed=0)
+    scene = SyntheticScene(H, W, seed=0)
     for i in range(6):
         rgb_ref, ir_ref = as_encoding(*scene.frame(i), rgb_enc, ir_enc)
         _, rgb_msg, _ = restored[bag.rgb_topic][i]

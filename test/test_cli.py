@@ -11,7 +11,7 @@ from PIL import Image
 
 from rgbir_compress.cli import main
 from rgbir_compress.codecs import names
-from rgbir_compress.eval.metrics import psnr
+from rgbir_compress.metrics import psnr
 
 from conftest import REPO, synthetic_pair
 

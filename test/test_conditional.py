@@ -28,8 +28,12 @@ DIRECTIONS = ("rgb", "ir")
 
 
 def make_model(reference: str = "rgb", seed: int = 0, **overrides):
+    """A small conditional model; init_reference_from / init_current_from warm-start it the way a
+    training config does (train/warm_start.py)."""
+    from rgbir_compress.train.warm_start import build_warm_started
+
     torch.manual_seed(seed)
-    return build("conditional", **{**SMALL, "reference": reference, **overrides})
+    return build_warm_started("conditional", {**SMALL, "reference": reference, **overrides})
 
 
 def make_codec(model) -> ConditionalCodec:
@@ -192,7 +196,7 @@ def test_reference_branch_is_the_baseline(tmp_path, baseline_weights, reference)
 def test_current_branch_starts_as_the_baseline(baseline_weights, reference):
     """init_current_from: the conditional coder starts as the baseline's coder of its modality
     (every reference path at zero), so training starts from the baseline's RD; its widths must fit."""
-    from rgbir_compress.train.checkpoint import load_model_state
+    from rgbir_compress.codecs.learned.weights import load_model_state
 
     path = str(baseline_weights)
     model = make_model(reference, F=16, init_reference_from=path, init_current_from=path).eval()
@@ -247,10 +251,11 @@ def test_cross_attention_masks_and_shapes():
 @pytest.mark.parametrize("name,reference", [("conditional", "rgb"), ("conditional_ir2rgb", "ir")])
 def test_shipped_training_configs_build(name, reference):
     from rgbir_compress.train.config import TrainConfig
+    from rgbir_compress.train.warm_start import build_warm_started
 
     path = TINY_CONFIG.with_name(f"{name}.yaml")
     cfg = TrainConfig.from_yaml(path, ["model.init_reference_from=''", "model.init_current_from=''"])
-    model = build(cfg.arch, **cfg.model)
+    model = build_warm_started(cfg.arch, cfg.model)
     assert model.reference == reference and model.affine_size == 64 and model.freeze_reference
 
 

@@ -280,8 +280,27 @@ def test_message_with_valid_crc_but_insane_fields(overrides):
 
 def test_message_bit_flip_in_payload():
     msg = to_msg(sample_pair())
-    data = bytearray(msg.rgb_data.tobytes())
+    data = bytearray(msg.rgb_data)
     data[3] ^= 0x10
     msg.rgb_data = np.frombuffer(bytes(data), np.uint8)
     with pytest.raises(DecodeError, match="integrity"):
         message.from_message(msg)
+
+
+def test_the_field_table_is_the_dataclass_and_the_message():
+    """layout.FIELDS is the one definition: it names exactly CompressedPair's fields, and in the order
+    and types of msg/CompressedRGBIR.msg (its header holding stamp and frame_id)."""
+    import dataclasses
+    from pathlib import Path
+
+    from rgbir_compress.container.layout import FIELDS, HEADER_FIELDS
+
+    names = [name for name, _ in FIELDS]
+    assert sorted(names) == sorted(f.name for f in dataclasses.fields(CompressedPair))
+    msg = Path(__file__).resolve().parents[1] / "msg" / "CompressedRGBIR.msg"
+    declared = [line.split()[:2] for line in msg.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    ros_types = {"stamp": "builtin_interfaces/Time", "str": "string", "f32": "float32", "u16": "uint16",
+                 "u32": "uint32", "bytes": "uint8[]", "f32[]": "float32[]"}
+    expected = [["std_msgs/Header", "header"]] + [[ros_types[kind], name] for name, kind in FIELDS
+                                                  if name not in HEADER_FIELDS] + [["uint32", "crc32"]]
+    assert declared == expected

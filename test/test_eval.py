@@ -46,7 +46,7 @@ def test_psnr_yuv420_weights_the_planes_by_their_samples():
     """A luma-only error of 10 levels: 4 of every 6 4:2:0 samples carry it, chroma stays equal."""
     import numpy as np
 
-    from rgbir_compress.eval.metrics import psnr_yuv420
+    from rgbir_compress.metrics import psnr_yuv420
 
     ref = np.full((6, 8, 3), 100, np.uint8)
     assert math.isinf(psnr_yuv420(ref, ref))
@@ -184,7 +184,7 @@ def test_eval_measures_other_weights_under_a_label_and_bdrate_reanchors(tiny_man
     assert main(["bdrate", str(out), str(out2), "--reference", "webp", "--plot", str(png)]) == 0
     printed = capsys.readouterr().out
     assert "BD-rate against webp" in printed and "tiny" in printed and png.stat().st_size > 0
-    from rgbir_compress.eval.cli import _combined_records
+    from rgbir_compress.cli.eval_cmds import _combined_records
     combined = _combined_records([str(out), str(out2)])
     assert len(combined) == len(load_results(out2)["records"])  # jpeg/tiny not counted twice
     # files of other filters do not combine

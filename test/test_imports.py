@@ -1,6 +1,17 @@
-"""Only `rgbir_compress/ros/` may touch ROS: the codec library (codecs, container, train, eval, cli)
-runs on machines without ROS, and `bag/` works through rosbags alone. Checked on the source (ast,
-so lazy imports inside functions count too) and at run time in a clean interpreter."""
+"""The package's layers point one way, and only `rgbir_compress/ros/` (with its test harness,
+`testing/`) touches ROS.
+
+Layers, lowest first (a module imports its own package and lower layers only):
+  core    the top-level modules: errors, frame, encodings, yuv, metrics, imageio, manifest,
+          imagemsg, scene (numpy and image files; no torch needed)
+  codecs  codecs/ (interface, factory, classical, learned incl. the weights-file format), then
+          container/ (serialisation of what codecs produce: container -> codecs, never back)
+  tools   bag/, eval/, train/: siblings that do not import each other, except that training reads
+          bags through bag/ (train -> bag)
+  ros     ros/: the nodes (the only rclpy code), and msg/, the generated message they publish
+  top     cli/ and testing/ (harnesses that start nodes and subprocesses)
+Only ros/ and testing/ import ROS: the codec library runs on machines without ROS, and `bag/` works through rosbags alone. Checked on
+the source (ast, so lazy imports inside functions count too) and at run time in a clean interpreter."""
 from __future__ import annotations
 
 import ast
@@ -16,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "rgbir_compress"
 ROS_MODULES = {
     "rclpy", "sensor_msgs", "std_msgs", "message_filters", "launch", "launch_ros", "diagnostic_msgs",
     "builtin_interfaces", "rosidl_runtime_py", "rosidl_parser", "rosidl_generator_py", "rosbag2_py",
-    "cv_bridge", "tf2_ros", "rgbir_compress.msg", "rgbir_compress.ros",
+    "cv_bridge", "tf2_ros", "rgbir_compress.msg", "rgbir_compress.ros", "rgbir_compress.testing",
 }
 
 
@@ -54,6 +65,40 @@ def _imported_names(path: Path, source: str | None = None) -> set[str]:
     return names
 
 
+#: Layer rank of each package (core modules are the top-level files, rank 0).
+LAYER = {"codecs": 1, "container": 1, "bag": 2, "eval": 2, "train": 2, "msg": 2, "ros": 3, "cli": 4, "testing": 4}
+#: Imports between packages of one rank that are allowed (importer -> imported).
+SIBLING_IMPORTS = {("container", "codecs"), ("train", "bag")}
+
+
+def _unit(module: str) -> str | None:
+    """The layer unit of an rgbir_compress module: its subpackage, "core" for a top-level module,
+    "cli" for __main__; None for anything outside the package (or the package itself)."""
+    parts = module.split(".")
+    if parts[0] != "rgbir_compress" or len(parts) < 2:
+        return None
+    if parts[1] in LAYER:
+        return parts[1]
+    return "cli" if parts[1] == "__main__" else "core"
+
+
+def _rank(unit: str) -> int:
+    return LAYER.get(unit, 0)
+
+
+def _backwards_imports(path: Path, source: str | None = None) -> list[str]:
+    """Imports of `path` that point to a higher layer or to a sibling package of its own layer."""
+    own = _unit(_module_name(path))
+    found = []
+    for name in sorted(_imported_names(path, source)):
+        other = _unit(name)
+        if other is None or other == own or (own, other) in SIBLING_IMPORTS:
+            continue
+        if _rank(other) >= _rank(own):
+            found.append(f"{name} ({other}, layer {_rank(other)} >= {own}, layer {_rank(own)})")
+    return found
+
+
 def _ros_imports(path: Path) -> list[str]:
     return sorted(
         name for name in _imported_names(path)
@@ -65,13 +110,13 @@ def _files(under: Path) -> list[Path]:
     return sorted(p for p in under.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-CORE_FILES = [p for p in _files(PACKAGE) if "ros" not in p.relative_to(PACKAGE).parts[:1]]
+CORE_FILES = [p for p in _files(PACKAGE) if p.relative_to(PACKAGE).parts[0] not in ("ros", "testing")]
 
 
 def test_the_walk_sees_the_package():
     names = {_module_name(p) for p in CORE_FILES}
-    assert {"rgbir_compress.codecs.base", "rgbir_compress.container.codec"} <= names
-    assert not any(n.startswith("rgbir_compress.ros") for n in names)
+    assert {"rgbir_compress.codecs.base", "rgbir_compress.container.serialise"} <= names
+    assert not any(n.startswith(("rgbir_compress.ros", "rgbir_compress.testing")) for n in names)
 
 
 def test_the_checker_catches_ros_imports():
@@ -86,7 +131,38 @@ def test_the_checker_catches_ros_imports():
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_core_module_imports_no_ros(path):
     found = _ros_imports(path)
-    assert not found, f"{path.relative_to(PACKAGE.parent)} imports ROS modules {found}; only rgbir_compress/ros/ may"
+    assert not found, (f"{path.relative_to(PACKAGE.parent)} imports ROS modules {found}; "
+                       "only rgbir_compress/ros/ and testing/ may")
+
+
+ALL_FILES = _files(PACKAGE)
+
+
+def test_every_subpackage_has_a_layer():
+    packages = {p.relative_to(PACKAGE).parts[0] for p in ALL_FILES if len(p.relative_to(PACKAGE).parts) > 1}
+    assert packages <= set(LAYER), f"give {sorted(packages - set(LAYER))} a layer in LAYER"
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_point_down_the_layers(path):
+    found = _backwards_imports(path)
+    assert not found, f"{path.relative_to(PACKAGE.parent)} imports against the layering: {found}"
+
+
+@pytest.mark.parametrize("where,source", [
+    ("codecs/learned/weights.py", "def f():\n    from ...train.checkpoint import load_model_state\n"),
+    ("metrics.py", "from .eval import runner\n"),
+    ("eval/cli.py", "from ..train.data import read_manifest\n"),
+    ("container/layout.py", "import rgbir_compress.bag.bagio\n"),
+    ("bag/compress.py", "from ..ros import encoder_node\n"),
+])
+def test_the_layer_checker_catches_backwards_imports(where, source):
+    assert _backwards_imports(PACKAGE / where, source)
+
+
+def test_the_layer_checker_allows_downward_imports():
+    source = "from ..codecs import factory\nfrom .. import metrics\nfrom ..bag import bagio\nfrom . import data\n"
+    assert not _backwards_imports(PACKAGE / "train" / "example.py", source)
 
 
 def test_bag_imports_no_rclpy():

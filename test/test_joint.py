@@ -219,7 +219,8 @@ def test_ablation_warm_start_keeps_what_fits(tmp_path):
     """An ablation fine-tuned from the full model's weights: every tensor it shares (name and
     shape) comes from them, the swapped fusion block keeps its initialisation, and a file of
     another architecture is refused."""
-    from rgbir_compress.train.checkpoint import TABLE_SUFFIXES, load_matching_state
+    from rgbir_compress.codecs.learned.weights import TABLE_SUFFIXES
+    from rgbir_compress.train.warm_start import load_matching_state
 
     full = build()
     with torch.no_grad():  # "trained": unlike any fresh initialisation (build() reseeds)

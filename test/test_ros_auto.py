@@ -9,8 +9,8 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 pytest.importorskip("rgbir_compress.msg")
 
-from rgbir_compress.ros.loopback import FASTDDS_PROFILE, NodePair, Probe  # noqa: E402
-from rgbir_compress.ros.scene import SyntheticScene  # noqa: E402
+from rgbir_compress.testing.loopback import FASTDDS_PROFILE, NodePair, Probe  # noqa: E402
+from rgbir_compress.scene import SyntheticScene  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 UP_TIMEOUT_S = 60.0

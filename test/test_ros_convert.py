@@ -11,7 +11,8 @@ from sensor_msgs.msg import Image  # noqa: E402
 from rgbir_compress.encodings import COLOUR_ENCODINGS, THERMAL_ENCODINGS  # noqa: E402
 from rgbir_compress.errors import EncodeError  # noqa: E402
 from rgbir_compress.frame import Stamp  # noqa: E402
-from rgbir_compress.ros.convert import array_to_image, image_to_array, stamp_of  # noqa: E402
+from rgbir_compress.imagemsg import image_to_array, stamp_of  # noqa: E402
+from rgbir_compress.ros.messages import to_image as array_to_image  # noqa: E402
 
 SHAPES = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1, "mono16": 1}
 

@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from rgbir_compress.ros.codec_loader import CodecUnavailable, create_codec, load_codec
+from rgbir_compress.codecs.factory import CodecUnavailable, open_codec
 from rgbir_compress.ros.diagnostics import ProblemLog
-from rgbir_compress.ros.scene import SyntheticScene
+from rgbir_compress.scene import SyntheticScene
 from rgbir_compress.ros.stats import Counters, Percentiles, RateMeter
 
 
@@ -45,16 +45,18 @@ def test_problem_log_once_and_throttled() -> None:
 
 def test_codec_loading_and_fallback(tmp_path) -> None:
     warnings: list[str] = []
-    codec = load_codec("jpeg", "", "auto", "", 0, warnings.append)
+    codec = open_codec("jpeg", device="auto", weights="", threads=0, fallback="", warn=warnings.append)
     assert codec.name == "jpeg" and not warnings
     with pytest.raises(CodecUnavailable, match="unknown codec"):
-        load_codec("nope", "jpeg", "auto", "", 0, warnings.append)
+        open_codec("nope", fallback="jpeg", warn=warnings.append)  # a wrong name never falls back
     pytest.importorskip("torch")
-    codec = load_codec("hyperprior", "jpeg", "cpu", str(tmp_path / "missing.pth"), 0, warnings.append)
+    missing = str(tmp_path / "missing.pth")
+    codec = open_codec("hyperprior", device="cpu", weights=missing, fallback="jpeg", warn=warnings.append)
     assert codec.name == "jpeg" and "using fallback codec 'jpeg'" in warnings[0]
-    with pytest.raises(CodecUnavailable):
-        load_codec("hyperprior", "", "cpu", str(tmp_path / "missing.pth"), 0, warnings.append)
-    assert create_codec("webp").name == "webp"  # classical codecs take no device/weights options
+    with pytest.raises(CodecUnavailable, match="no weights"):
+        open_codec("hyperprior", device="cpu", weights=missing, warn=warnings.append)
+    # classical codecs take no device/weights options: the factory passes them only where accepted
+    assert open_codec("webp", device="cpu", weights=missing, threads=2).name == "webp"
 
 
 def test_synthetic_scene_moves_and_pairs() -> None:

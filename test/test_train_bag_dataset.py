@@ -13,7 +13,8 @@ from train_support import BAG_IR as IR
 from train_support import BAG_RGB as RGB
 from train_support import write_synthetic_bag
 
-from rgbir_compress.bag.images import array_to_image
+from rgbir_compress.bag.types import image_classes
+from rgbir_compress.imagemsg import array_to_image
 from rgbir_compress.bag.types import jazzy_store
 from rgbir_compress.frame import Stamp
 from rgbir_compress.train.bag_dataset import BagPairs, thermal_of
@@ -74,5 +75,5 @@ def test_unknown_topic_names_the_topics(bag):
 def test_three_channel_thermal_becomes_one_channel():
     store = jazzy_store()
     img = np.stack([np.arange(12, dtype=np.uint8).reshape(3, 4)] * 3, axis=2)
-    out = thermal_of(array_to_image(store, img, "bgr8", Stamp(), "t"))
+    out = thermal_of(array_to_image(img, "bgr8", Stamp(), "t", *image_classes(store), data_as_array=True))
     assert out.shape == (3, 4) and np.array_equal(out, img[:, :, 0])

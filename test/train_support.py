@@ -50,7 +50,8 @@ def write_synthetic_bag(path: Path, storage: str = "sqlite3") -> None:
     a row of 0 and a row of 65530 (the 8-bit mapping stretches each frame's own range)."""
     from rosbags.rosbag2 import StoragePlugin, Writer
 
-    from rgbir_compress.bag.images import array_to_image
+    from rgbir_compress.bag.types import image_classes
+    from rgbir_compress.imagemsg import array_to_image
     from rgbir_compress.bag.types import jazzy_store
     from rgbir_compress.frame import Stamp
 
@@ -58,7 +59,8 @@ def write_synthetic_bag(path: Path, storage: str = "sqlite3") -> None:
     msgtype = "sensor_msgs/msg/Image"
 
     def image(ns: int, array: np.ndarray, encoding: str):
-        return array_to_image(store, array, encoding, Stamp(ns // 10**9, ns % 10**9), "cam")
+        return array_to_image(array, encoding, Stamp(ns // 10**9, ns % 10**9), "cam", *image_classes(store),
+                              data_as_array=True)
 
     messages = []
     for i in range(BAG_FRAMES):

@@ -78,8 +78,9 @@ def child_zstd(src: str, dst: str) -> dict:
 def child_verify(raw: str, small: str) -> dict:
     """Decode every pair of `small`, compare with the originals in `raw`: PSNR, bpp, decode time."""
     from rgbir_compress.bag.bagio import open_reader
-    from rgbir_compress.bag.codecs_setup import build_codec, pair_psnr
-    from rgbir_compress.bag.images import image_to_array, stamp_of
+    from rgbir_compress.codecs.factory import open_codec
+    from rgbir_compress.metrics import pair_psnr
+    from rgbir_compress.imagemsg import image_to_array, stamp_of
     from rgbir_compress.bag.types import COMPRESSED_TYPE
     from rgbir_compress.container.message import from_message
     from rgbir_compress.encodings import ENCODINGS
@@ -105,7 +106,7 @@ def child_verify(raw: str, small: str) -> dict:
             if conn.msgtype != COMPRESSED_TYPE:
                 continue
             cp = from_message(reader.deserialize(data, conn.msgtype))
-            codec = codec or build_codec(cp.codec)
+            codec = codec or open_codec(cp.codec)
             t = time.monotonic()
             out = codec.decode(cp)
             decode_s += time.monotonic() - t
@@ -125,12 +126,12 @@ def child_verify(raw: str, small: str) -> dict:
 
 def child_probe(codec: str, quality: float, height: int, width: int) -> dict:
     """Seconds to encode one pair (median of 3 after a warm-up)."""
-    from rgbir_compress.bag.codecs_setup import build_codec
-    from rgbir_compress.bag.synthetic import MovingScene
+    from rgbir_compress.codecs.factory import open_codec
+    from rgbir_compress.scene import SyntheticScene
     from rgbir_compress.frame import ImagePair
 
-    scene = MovingScene(height, width)
-    c = build_codec(codec)
+    scene = SyntheticScene(height, width)
+    c = open_codec(codec)
     frames = [scene.frame(i) for i in range(4)]
     c.encode(ImagePair(*frames[0]), quality)
     times = []

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rgbir_compress.codecs import create
     from rgbir_compress.codecs.learned import entropy
-    from rgbir_compress.eval.images import load_rgb, load_thermal, resize_pair
+    from rgbir_compress.imageio import load_rgb, load_thermal, resize_pair
     from rgbir_compress.frame import ImagePair
 
     torch.set_num_threads(1)

@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write the markdown table here (and a .json beside it)")
     args = ap.parse_args(argv)
 
-    from rgbir_compress.ros.scene import SyntheticScene
-    from rgbir_compress.ros.session import run_loopback
+    from rgbir_compress.scene import SyntheticScene
+    from rgbir_compress.testing.session import run_loopback
 
     w, h = (int(v) for v in args.size.lower().split("x"))
     scene = SyntheticScene(h, w)

@@ -46,7 +46,7 @@ def build(spec: str):
 
 
 def load_pairs(manifest: Path, split: str, source: str, limit: int, size: tuple[int, int]):
-    from rgbir_compress.eval.images import load_rgb, load_thermal, resize_pair
+    from rgbir_compress.imageio import load_rgb, load_thermal, resize_pair
 
     root = manifest.parent
     with manifest.open() as f:
@@ -56,7 +56,7 @@ def load_pairs(manifest: Path, split: str, source: str, limit: int, size: tuple[
 
 def rd_points(codec, pairs, qualities):
     """Mean bpp and PSNR per modality at each quality, from the container-free bitstreams."""
-    from rgbir_compress.eval.metrics import psnr
+    from rgbir_compress.metrics import psnr
     from rgbir_compress.frame import ImagePair
 
     out = []
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from rgbir_compress.eval.bdrate import bd_rate
-    from rgbir_compress.ros.scene import SyntheticScene
+    from rgbir_compress.scene import SyntheticScene
 
     size = (640, 512)
     pairs = [] if args.no_rd else load_pairs(args.manifest, args.split, args.source, args.limit, size)

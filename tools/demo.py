@@ -93,8 +93,8 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from rgbir_compress.ros.scene import SyntheticScene
-    from rgbir_compress.ros.session import run_loopback
+    from rgbir_compress.scene import SyntheticScene
+    from rgbir_compress.testing.session import run_loopback
 
     w, h = (int(v) for v in args.size.lower().split("x"))
     if args.source and args.bag:

@@ -47,16 +47,11 @@ def _sync(device: str) -> None:
 
 
 def _pairs(n: int, size: tuple[int, int]):
-    from rgbir_compress.codecs.auto import synthetic_pair
     from rgbir_compress.frame import ImagePair
+    from rgbir_compress.scene import SyntheticScene
 
-    out = []
-    for i in range(n):
-        rgb, th = synthetic_pair(*size)
-        rgb = np.roll(rgb, 7 * i, axis=1)  # different content per pair, same statistics
-        th = np.roll(th, 5 * i, axis=0)
-        out.append(ImagePair(rgb=np.ascontiguousarray(rgb), thermal=np.ascontiguousarray(th)))
-    return out
+    scene = SyntheticScene(size[1], size[0])
+    return [ImagePair(*scene.frame(7 * i)) for i in range(n)]
 
 
 def speed(codec, device: str, size: tuple[int, int], batch: int, repeat: int) -> dict:
@@ -124,8 +119,8 @@ def nodes(device: str, codec: str, seconds: float, size: tuple[int, int]) -> dic
         import rgbir_compress.msg  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - no ROS on this machine: say so in the results
         return {"skipped": f"{type(exc).__name__}: {exc}"}
-    from rgbir_compress.ros.scene import SyntheticScene
-    from rgbir_compress.ros.session import run_loopback
+    from rgbir_compress.scene import SyntheticScene
+    from rgbir_compress.testing.session import run_loopback
 
     w, h = size
     s = run_loopback(SyntheticScene(h, w).frame, seconds, 10.0, f"/rgbir_gpu_check_{os.getpid()}",

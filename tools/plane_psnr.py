@@ -3,7 +3,7 @@
 together; BT.601 full range, rgbir_compress/yuv.py), next to RGB PSNR, and the PSNR of the plain
 RGB -> 4:2:0 -> RGB round trip (the ceiling that chroma subsampling alone sets).
 
-Used to locate the joint codec's flat colour PSNR at high rates (README, "Joint CCEM codec"):
+Used to locate the joint codec's flat colour PSNR at high rates (docs/model_joint.md):
 
     .venv/bin/python tools/plane_psnr.py --codec joint --limit 4 --qualities 0,1
 """
@@ -14,9 +14,9 @@ import argparse
 import numpy as np
 
 from rgbir_compress.codecs import create
-from rgbir_compress.eval.images import load_rgb, load_thermal
-from rgbir_compress.eval.metrics import psnr
-from rgbir_compress.train.data import read_manifest
+from rgbir_compress.imageio import load_rgb, load_thermal
+from rgbir_compress.metrics import psnr
+from rgbir_compress.manifest import read_manifest
 from rgbir_compress.yuv import rgb_to_yuv420, rgb_to_yuv420_float, yuv420_to_rgb
 
 

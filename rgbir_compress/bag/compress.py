@@ -17,13 +17,14 @@ from rosbags.rosbag2.metadata import dump_qos_v9
 
 from .. import encodings as enc
 from ..codecs import CompressedPair, PairCodec
-from ..codecs.rate_control import RateController
+from ..codecs.factory import default_codec_name, open_codec
+from ..codecs.rate_control import RateControlledQuality
 from ..container.message import to_message
 from ..errors import EncodeError
 from ..frame import ImagePair, Stamp
+from ..imagemsg import CorruptImage, image_to_array, stamp_of
+from ..metrics import pair_psnr
 from . import bagio
-from .codecs_setup import build_codec, pair_psnr
-from .images import image_to_array, stamp_of
 from .pairing import Paired, StampPairer, Unpaired
 from .reorder import OrderedOutput
 from .reporting import Problems, progress_bar
@@ -146,7 +147,7 @@ class _Compressor(bagio.PassThrough):
         self.pool: OrderedPool[list[_Job]] = OrderedPool(opts.jobs)
         self.held: list[tuple[_Job, ImagePair, float]] = []  # the batch being gathered
         self.batch = opts.batch or (GPU_BATCH if getattr(getattr(codec, "device", None), "type", "") == "cuda" else 1)
-        self.rate = RateController(opts.target_kbps, quality=opts.quality) if opts.target_kbps else None
+        self.rate = RateControlledQuality(opts.quality, opts.target_kbps or 0.0)
         self.submitted = 0
 
     def run(self) -> None:
@@ -179,8 +180,10 @@ class _Compressor(bagio.PassThrough):
     def _read(self, conn: Any, log_time: int, raw: bytes, role: str) -> _Frame | None:
         try:
             msg = self.reader.deserialize(raw, conn.msgtype)
-            image = image_to_array(msg, ALLOWED[role])
+            image = image_to_array(msg, ALLOWED[role], copy=True)
             return _Frame(log_time, conn.topic, stamp_of(msg), str(msg.header.frame_id), str(msg.encoding), image)
+        except CorruptImage as exc:  # fields that do not describe the data
+            self.report.problems.add("corrupt image", conn.topic, log_time, f"{type(exc).__name__}: {exc}")
         except EncodeError as exc:
             self.report.problems.add("unsupported image", conn.topic, log_time, str(exc))
         except Exception as exc:  # rosbags raises several types for undecodable bytes
@@ -198,7 +201,7 @@ class _Compressor(bagio.PassThrough):
         every = self.opts.psnr_every
         sample = every > 0 and self.submitted % every == 0
         self.submitted += 1
-        quality = self.rate.quality if self.rate else self.opts.quality
+        quality = self.rate.quality
         if self.held and (self.held[0][2] != quality or self.held[0][1].rgb.shape != pair.rgb.shape):
             self._submit()
         self.held.append((_Job(rgb.log_time, rgb.stamp.ns / 1e9, rgb.topic, sample), pair, quality))
@@ -224,7 +227,7 @@ class _Compressor(bagio.PassThrough):
             self.report.problems.add("encode failed", job.topic, job.log_time, f"{type(error).__name__}: {error}")
             return
         cp, psnrs = result
-        data = self.store.serialize_cdr(to_message(cp, *self.msg_classes), COMPRESSED_TYPE)
+        data = self.store.serialize_cdr(to_message(cp, *self.msg_classes, data_as_arrays=True), COMPRESSED_TYPE)
         self.output.put(job.log_time, self.out_conn, data)
         rep = self.report
         rep.pairs += 1
@@ -234,8 +237,7 @@ class _Compressor(bagio.PassThrough):
         if psnrs is not None:
             rep.psnr_rgb.append(psnrs[0])
             rep.psnr_ir.append(psnrs[1])
-        if self.rate:
-            self.rate.update_at(len(data), job.stamp_s)
+        self.rate.sent(len(data), job.stamp_s)  # the interval from message stamps
 
 
 def compress_bag(src: str | Path, dst: str | Path, opts: CompressOptions,
@@ -243,7 +245,7 @@ def compress_bag(src: str | Path, dst: str | Path, opts: CompressOptions,
     """Compress bag `src` into a new rosbag2 bag `dst` (see module doc); returns the report."""
     src, dst = Path(src), Path(dst)
     started = time.monotonic()
-    codec = codec or build_codec(opts.codec, device=opts.device)
+    codec = codec or open_codec(opts.codec or default_codec_name(), device=opts.device)
     report = CompressReport(input_bytes=tree_size(src), codec=codec.name, model_id=codec.model_id)
     with bagio.open_reader(src) as reader, staged_output(dst, force=opts.force, src=src) as target:
         with bagio.open_writer(target, opts.storage) as writer:

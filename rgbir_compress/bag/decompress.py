@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from ..codecs import PairCodec
+from ..codecs.factory import open_codec
 from ..container.message import from_message
 from ..frame import ImagePair
+from ..imagemsg import array_to_image
 from . import bagio
-from .codecs_setup import build_codec
-from .images import array_to_image
 from .reorder import OrderedOutput
 from .reporting import Problems, progress_bar
 from .safety import staged_output, tree_size
-from .types import COMPRESSED_TYPE, IMAGE_TYPE
+from .types import COMPRESSED_TYPE, IMAGE_TYPE, image_classes
 from .workers import OrderedPool
 
 
@@ -109,7 +109,7 @@ class _Decompressor(bagio.PassThrough):
     def _codec(self, name: str) -> PairCodec | Exception:
         if name not in self.codecs:
             try:
-                self.codecs[name] = build_codec(name, device=self.opts.device)
+                self.codecs[name] = open_codec(name, device=self.opts.device)
             except Exception as exc:  # unknown codec, missing weights: every such message is skipped
                 self.codecs[name] = exc
         return self.codecs[name]
@@ -153,9 +153,10 @@ class _Decompressor(bagio.PassThrough):
             return
         pair: ImagePair = outcome.result
         rgb_conn, ir_conn = self.outputs[job.topic]
-        rgb = array_to_image(self.store, pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id)
-        ir = array_to_image(self.store, pair.thermal, pair.thermal_encoding, pair.thermal_stamp,
-                            pair.thermal_frame_id)
+        cls = image_classes(self.store)
+        rgb = array_to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id, *cls, data_as_array=True)
+        ir = array_to_image(pair.thermal, pair.thermal_encoding, pair.thermal_stamp, pair.thermal_frame_id, *cls,
+                            data_as_array=True)
         self.output.put(job.log_time, rgb_conn, self.store.serialize_cdr(rgb, IMAGE_TYPE))
         self.output.put(job.log_time, ir_conn, self.store.serialize_cdr(ir, IMAGE_TYPE))
         self.report.pairs += 1

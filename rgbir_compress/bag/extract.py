@@ -22,11 +22,11 @@ from PIL import Image
 
 from .. import encodings as enc
 from ..codecs import thermal16
+from ..codecs.factory import open_codec
 from ..container.message import from_message
 from ..frame import ImagePair
+from ..imagemsg import image_to_array, stamp_of
 from . import bagio
-from .codecs_setup import build_codec
-from .images import image_to_array, stamp_of
 from .pairing import Paired, StampPairer
 from .reporting import Problems, progress_bar
 from .safety import staged_output
@@ -143,11 +143,11 @@ class _Extractor:
             if conn.topic == self.compressed:
                 cp = from_message(msg)
                 if self.codec is None or self.codec.name != cp.codec:
-                    self.codec = build_codec(cp.codec, device=self.opts.device)
+                    self.codec = open_codec(cp.codec, device=self.opts.device)
                 yield self.codec.decode(cp)
                 return
             role = self.roles[conn.topic]
-            item = (log_time, str(msg.encoding), image_to_array(msg, ALLOWED[role]), stamp_of(msg),
+            item = (log_time, str(msg.encoding), image_to_array(msg, ALLOWED[role], copy=True), stamp_of(msg),
                     str(msg.header.frame_id))
         except Exception as exc:  # corrupt or undecodable input: counted, run goes on
             self.report.problems.add("skipped message", conn.topic, log_time, f"{type(exc).__name__}: {exc}")

@@ -11,7 +11,7 @@ from PIL import Image
 
 from .. import encodings as enc
 from ..codecs import thermal16
-from .images import image_to_array
+from ..imagemsg import image_to_array
 from .pairing import Paired, StampPairer
 
 
@@ -20,7 +20,7 @@ def colour_of(msg: Any) -> np.ndarray:
     encoding = str(msg.encoding)
     if encoding in enc.THERMAL_ENCODINGS:
         return np.repeat(thermal_of(msg)[:, :, None], 3, axis=2)
-    return np.ascontiguousarray(enc.colour_to_rgb(image_to_array(msg, enc.COLOUR_ENCODINGS), encoding))
+    return np.ascontiguousarray(enc.colour_to_rgb(image_to_array(msg, enc.COLOUR_ENCODINGS, copy=True), encoding))
 
 
 def thermal_of(msg: Any) -> np.ndarray:
@@ -28,9 +28,9 @@ def thermal_of(msg: Any) -> np.ndarray:
     (three identical channels) to its luma."""
     encoding = str(msg.encoding)
     if encoding in enc.COLOUR_ENCODINGS:
-        rgb = enc.colour_to_rgb(image_to_array(msg, enc.COLOUR_ENCODINGS), encoding)
+        rgb = enc.colour_to_rgb(image_to_array(msg, enc.COLOUR_ENCODINGS, copy=True), encoding)
         return np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).convert("L"))
-    image = image_to_array(msg, enc.THERMAL_ENCODINGS)
+    image = image_to_array(msg, enc.THERMAL_ENCODINGS, copy=True)
     return thermal16.to_8bit(image)[0] if image.dtype == np.uint16 else image
 
 

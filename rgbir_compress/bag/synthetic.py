@@ -1,8 +1,7 @@
 """Synthetic RGB + thermal bags for tests and benchmarks (never real data in the repository).
 
-A moving scene: the camera pans over a textured background while warm objects cross it; the
-thermal image sees the same geometry as heat. Frames are deterministic for (size, seed, index), so
-a test can regenerate the originals to measure what decompression returns.
+Frames come from the project's synthetic scene (`rgbir_compress/scene.py`): deterministic for
+(size, seed, index), so a test can regenerate the originals to measure what decompression returns.
 """
 from __future__ import annotations
 
@@ -15,9 +14,10 @@ from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, Qo
 
 from .. import encodings as enc
 from ..frame import Stamp
+from ..imagemsg import array_to_image
+from ..scene import SyntheticScene
 from .bagio import open_writer
-from .images import array_to_image
-from .types import IMAGE_TYPE, merged_store
+from .types import IMAGE_TYPE, image_classes, merged_store
 
 Storage = Literal["sqlite3", "mcap", "ros1"]
 STRING_TYPE = "std_msgs/msg/String"
@@ -27,55 +27,6 @@ SENSOR_QOS = [Qos(QosHistory.KEEP_LAST, 5, QosReliability.BEST_EFFORT, QosDurabi
                   _ZERO, _ZERO, QosLiveliness.AUTOMATIC, _ZERO, avoid_ros_namespace_conventions=False)]
 LATCHED_STATUS_QOS = [Qos(QosHistory.KEEP_LAST, 1, QosReliability.RELIABLE, QosDurability.TRANSIENT_LOCAL,
                           _ZERO, _ZERO, QosLiveliness.AUTOMATIC, _ZERO, avoid_ros_namespace_conventions=False)]
-
-
-class MovingScene:
-    """Colour and thermal frames of a panning camera with moving warm objects."""
-
-    def __init__(self, height: int, width: int, seed: int = 0) -> None:
-        self.h, self.w = height, width
-        rng = np.random.default_rng(seed)
-        H, W = height + 64, 2 * width + 64
-        yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-        base = np.stack([
-            110 + 70 * np.sin(xx / (11 + 6 * rng.random())) * np.cos(yy / 37),
-            100 + 60 * np.cos(yy / (13 + 6 * rng.random())),
-            90 + 0.35 * ((xx + 2 * yy) % 160),
-        ], axis=-1)
-        heat = 60 + 25 * np.sin(yy / 41) + 10 * np.cos(xx / 23)
-        for _ in range(12):  # static buildings: coloured blocks, mildly warm
-            y0, x0 = rng.integers(0, H - 20), rng.integers(0, W - 20)
-            hh, ww = rng.integers(10, max(11, H // 3)), rng.integers(10, max(11, W // 6))
-            base[y0:y0 + hh, x0:x0 + ww] = rng.uniform(30, 220, 3)
-            heat[y0:y0 + hh, x0:x0 + ww] += rng.uniform(5, 40)
-        self.base = np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.float32)
-        self.heat = heat.astype(np.float32)
-        n = 5
-        self.objects = [  # (y, x, vy, vx, radius, colour, temperature)
-            (rng.uniform(0, height), rng.uniform(0, width), rng.uniform(-1.5, 1.5), rng.uniform(-3, 3),
-             rng.uniform(4, max(5, min(height, width) / 8)), rng.uniform(20, 235, 3), rng.uniform(90, 170))
-            for _ in range(n)
-        ]
-        self.seed = seed
-
-    def frame(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """RGB HxWx3 uint8 and thermal HxW uint8 (float heat clipped to 0..255)."""
-        h, w = self.h, self.w
-        ox = int(32 + (self.w - 1) * (0.5 + 0.5 * np.sin(index / 150.0)))
-        oy = int(32 + 16 * np.sin(index / 70.0))
-        rgb = self.base[oy:oy + h, ox:ox + w].copy()
-        heat = self.heat[oy:oy + h, ox:ox + w].copy()
-        yy, xx = np.ogrid[0:h, 0:w]
-        for y, x, vy, vx, r, colour, temp in self.objects:
-            cy, cx = (y + vy * index) % h, (x + vx * index) % w
-            d2 = (yy - cy) ** 2 + (xx - cx) ** 2
-            mask = d2 < r * r
-            rgb[mask] = colour
-            heat += temp * np.exp(-d2 / (2 * r * r))
-        rng = np.random.default_rng((self.seed, index))
-        rgb += rng.normal(0, 2.0, rgb.shape).astype(np.float32)
-        heat += rng.normal(0, 1.5, heat.shape).astype(np.float32)
-        return np.clip(rgb, 0, 255).astype(np.uint8), np.clip(heat, 0, 255).astype(np.uint8)
 
 
 def as_encoding(rgb: np.ndarray, ir: np.ndarray, rgb_encoding: str, ir_encoding: str) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +61,7 @@ def write_synthetic_bag(
     bytes to every row, as some drivers do. `ir_qos`: the thermal topic's QoS (default: the colour
     topic's sensor-data profile)."""
     path = Path(path)
-    scene = MovingScene(height, width, seed)
+    scene = SyntheticScene(height, width, seed)
     corrupt = corrupt or {}
     period = int(1e9 / rate_hz)
     out = SyntheticBag(path, rgb_topic, ir_topic, extra_topic)
@@ -130,8 +81,8 @@ def write_synthetic_bag(
             t = start_ns + i * period
             rgb, ir = as_encoding(*scene.frame(i), rgb_encoding, ir_encoding)
             rs, ts = Stamp.from_ns(t), Stamp.from_ns(t + ir_offset_ns)
-            msg_rgb = array_to_image(store, rgb, rgb_encoding, rs, "camera_rgb")
-            msg_ir = array_to_image(store, ir, ir_encoding, ts, "camera_ir")
+            msg_rgb = array_to_image(rgb, rgb_encoding, rs, "camera_rgb", *image_classes(store), data_as_array=True)
+            msg_ir = array_to_image(ir, ir_encoding, ts, "camera_ir", *image_classes(store), data_as_array=True)
             if step_pad:
                 for m in (msg_rgb, msg_ir):
                     rows = m.data.reshape(m.height, m.step)
@@ -155,7 +106,7 @@ def write_synthetic_bag(
     return out
 
 
-def _write_ros1(path: Path, scene: MovingScene, out: SyntheticBag, pairs: int, rgb_encoding: str,
+def _write_ros1(path: Path, scene: SyntheticScene, out: SyntheticBag, pairs: int, rgb_encoding: str,
                 ir_encoding: str, period: int, ir_offset_ns: int, start_ns: int) -> SyntheticBag:
     """A ROS 1 .bag with the same content (ROS 1 Header with seq; String latched)."""
     from rosbags.rosbag1 import Writer as Writer1

@@ -70,6 +70,11 @@ def ros2_header_typedefs() -> Typesdict:
     return {HEADER_TYPE: _jazzy().fielddefs[HEADER_TYPE]}
 
 
+def image_classes(store: Typestore) -> tuple[Any, Any, Any]:
+    """(Image, Header, Time) classes of `store`, as imagemsg.array_to_image takes them."""
+    return classes(store, IMAGE_TYPE, HEADER_TYPE, TIME_TYPE)
+
+
 def classes(store: Typestore, *names: str) -> tuple[Any, ...]:
     """The generated message dataclasses for `names`."""
     return tuple(store.types[n] for n in names)

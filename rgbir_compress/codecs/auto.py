@@ -122,25 +122,15 @@ def learned_available(name: str) -> bool:
         return False
 
 
-def synthetic_pair(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gradients, edges and sensor noise: timing content neither trivial nor pathological."""
-    rng = np.random.default_rng(1)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    rgb = np.stack([120 + 80 * np.sin(xx / 31.0), 110 + 60 * np.cos(yy / 23.0), (xx + yy) % 256], -1)
-    rgb[(xx // 64 + yy // 48) % 5 == 0] = (40, 200, 90)
-    heat = 70 + 50 * np.sin((xx + 2 * yy) / 80.0)
-    rgb = np.clip(rgb + rng.normal(0, 5, rgb.shape), 0, 255).astype(np.uint8)
-    thermal = np.clip(heat + rng.normal(0, 2, heat.shape), 0, 255).astype(np.uint8)
-    return rgb, thermal
-
-
 def calibrate(name: str, size: tuple[int, int], runs: int = CALIBRATION_RUNS) -> float:
-    """Encode + decode ms of one synthetic pair of `size` with codec `name` here: the minimum of
+    """Encode + decode ms of one frame of the synthetic scene at `size` with codec `name` here: the minimum of
     `runs` after a warm-up (what the machine can do; contention is what HEADROOM is for)."""
     from ..frame import ImagePair
 
+    from ..scene import SyntheticScene
+
     codec = create(name)
-    rgb, thermal = synthetic_pair(*size)
+    rgb, thermal = SyntheticScene(size[1], size[0]).frame(0)
     pair = ImagePair(rgb=rgb, thermal=thermal, rgb_encoding="rgb8", thermal_encoding="mono8")
     codec.decode(codec.encode(pair, 0.5))
     times = []
@@ -191,12 +181,9 @@ class AutoCodec(PairCodec):
             return self.choice
 
     def _create(self, name: str) -> PairCodec:
-        import inspect
+        from .factory import open_codec
 
-        cls = get_class(name)
-        accepted = inspect.signature(cls.__init__).parameters
-        options = {"device": self.device_setting, "weights": self.weights, "threads": self.threads}
-        return cls(**{k: v for k, v in options.items() if k in accepted})
+        return open_codec(name, device=self.device_setting, weights=self.weights, threads=self.threads)
 
     def _current(self) -> PairCodec:
         if self.codec is None:
@@ -241,10 +228,12 @@ class AutoCodec(PairCodec):
         """Whatever codec wrote the stream (auto never appears in a stream)."""
         codec = self._decoders.get(cp.codec)
         if codec is None:
+            from .factory import CodecUnavailable
+
             try:
                 codec = self._decoders[cp.codec] = self._create(cp.codec)
-            except KeyError as exc:
-                raise DecodeError(f"unknown codec {cp.codec!r} in stream") from exc
+            except CodecUnavailable as exc:
+                raise DecodeError(f"stream's codec {cp.codec!r} cannot be opened here: {exc}") from exc
         return codec.decode(cp)
 
     def encode_streams(self, rgb: np.ndarray, thermal: np.ndarray, quality: float) -> Streams:

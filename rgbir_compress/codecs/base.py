@@ -34,7 +34,8 @@ class Streams:
 
 @dataclass
 class CompressedPair:
-    """Exactly the fields of msg/CompressedRGBIR.msg (crc32 is computed by the container)."""
+    """Exactly the fields of msg/CompressedRGBIR.msg (crc32 is computed by the container); their
+    wire types and order are defined once, in container/layout.py FIELDS."""
 
     codec: str
     model_id: str
@@ -64,6 +65,10 @@ class CompressedPair:
             + len(self.thermal_data)
             + 4 * (self.affine_gamma.size + self.affine_beta.size)
         )
+
+
+#: What a CompressedPair carries over from the ImagePair it was encoded from, and gives back.
+PASSED_THROUGH = ("rgb_encoding", "thermal_encoding", "stamp", "frame_id", "thermal_stamp", "thermal_frame_id")
 
 
 def check_quality(quality: float) -> float:
@@ -147,20 +152,15 @@ class PairCodec(ABC):
             quality=q,
             rgb_height=rgb.shape[0],
             rgb_width=rgb.shape[1],
-            rgb_encoding=pair.rgb_encoding,
             thermal_height=thermal.shape[0],
             thermal_width=thermal.shape[1],
-            thermal_encoding=pair.thermal_encoding,
             rgb_data=bytes(streams.rgb_data),
             thermal_data=bytes(streams.thermal_data),
             affine_gamma=np.asarray(streams.affine_gamma, np.float32),
             affine_beta=np.asarray(streams.affine_beta, np.float32),
             thermal_lo=lo,
             thermal_hi=hi,
-            stamp=pair.stamp,
-            frame_id=pair.frame_id,
-            thermal_stamp=pair.thermal_stamp,
-            thermal_frame_id=pair.thermal_frame_id,
+            **{name: getattr(pair, name) for name in PASSED_THROUGH},
         )
 
     def decode(self, cp: CompressedPair) -> ImagePair:
@@ -199,12 +199,7 @@ class PairCodec(ABC):
         return ImagePair(
             rgb=enc.rgb_to_colour(rgb, cp.rgb_encoding),
             thermal=thermal,
-            rgb_encoding=cp.rgb_encoding,
-            thermal_encoding=cp.thermal_encoding,
-            stamp=cp.stamp,
-            frame_id=cp.frame_id,
-            thermal_stamp=cp.thermal_stamp,
-            thermal_frame_id=cp.thermal_frame_id,
+            **{name: getattr(cp, name) for name in PASSED_THROUGH},
         )
 
     def describe(self) -> str:

@@ -77,3 +77,44 @@ class RateController:
         interval = None if self._last_stamp is None else stamp_s - self._last_stamp
         self._last_stamp = stamp_s
         return self.update(num_bytes, interval)
+
+
+class RateControlledQuality:
+    """The rate-control step the encoder node and `bag compress` share: read `quality`, encode at it,
+    then report what was sent with `sent(num_bytes, time_s)`.
+
+    Fixed quality when `target_kbps` is 0; otherwise a RateController steers it, with the interval
+    between pairs taken from consecutive `time_s` (arrival times on a live topic, message stamps in a
+    bag, so dropped pairs raise the per-pair budget). Both settings change at run time: a new
+    target starts its controller from the quality in use, and a target of 0 returns to the fixed
+    quality.
+    """
+
+    def __init__(self, quality: float, target_kbps: float = 0.0) -> None:
+        self.fixed = float(quality)
+        self.controller: RateController | None = None
+        self._last_time: float | None = None
+        self.set_target(target_kbps)
+
+    @property
+    def quality(self) -> float:
+        """The quality the next pair is coded at."""
+        controller = self.controller
+        return controller.quality if controller is not None else self.fixed
+
+    def set_quality(self, quality: float) -> None:
+        """New fixed quality; a running controller continues from it."""
+        self.fixed = float(quality)
+        if self.controller is not None:
+            self.controller.quality = self.fixed
+
+    def set_target(self, target_kbps: float) -> None:
+        """Steer toward `target_kbps` (> 0), or code at the fixed quality (0)."""
+        self.controller = RateController(float(target_kbps), self.quality) if target_kbps > 0 else None
+
+    def sent(self, num_bytes: int, time_s: float) -> None:
+        """One coded pair of `num_bytes` went out at `time_s` (seconds, any monotonic clock)."""
+        controller = self.controller
+        if controller is not None:
+            controller.update(num_bytes, None if self._last_time is None else time_s - self._last_time)
+        self._last_time = time_s

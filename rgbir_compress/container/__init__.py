@@ -1,5 +1,5 @@
 """The versioned `.rgbir` container: one CompressedPair per file, 1:1 with the ROS message."""
-from .codec import crc32_of, dumps, load, loads, save, validate
-from .layout import MAGIC, VERSION
+from .layout import FIELDS, MAGIC, VERSION
+from .serialise import crc32_of, dumps, load, loads, save, validate
 
-__all__ = ["MAGIC", "VERSION", "crc32_of", "dumps", "load", "loads", "save", "validate"]
+__all__ = ["FIELDS", "MAGIC", "VERSION", "crc32_of", "dumps", "load", "loads", "save", "validate"]

@@ -2,7 +2,8 @@
 
 Works with any class that has the message's fields: rclpy's generated
 `rgbir_compress.msg.CompressedRGBIR` and the dataclasses rosbags generates from the .msg text.
-The caller passes the classes, so this module stays ROS-free.
+The caller passes the classes, so this module stays ROS-free. Both directions follow
+`layout.FIELDS`, the one definition of the fields; stamp and frame_id travel in the message's header.
 """
 from __future__ import annotations
 
@@ -13,32 +14,30 @@ import numpy as np
 from ..codecs.base import CompressedPair
 from ..errors import DecodeError
 from ..frame import Stamp
-from .codec import crc32_of, validate
+from .layout import FIELDS, HEADER_FIELDS
+from .serialise import crc32_of, validate
 
 
-def to_message(cp: CompressedPair, msg_cls, header_cls, time_cls):
-    """Build a CompressedRGBIR (of msg_cls) from a CompressedPair, with crc32 filled in."""
-    return msg_cls(
-        header=header_cls(stamp=time_cls(sec=cp.stamp.sec, nanosec=cp.stamp.nanosec), frame_id=cp.frame_id),
-        thermal_stamp=time_cls(sec=cp.thermal_stamp.sec, nanosec=cp.thermal_stamp.nanosec),
-        thermal_frame_id=cp.thermal_frame_id,
-        codec=cp.codec,
-        model_id=cp.model_id,
-        quality=float(cp.quality),
-        rgb_height=cp.rgb_height,
-        rgb_width=cp.rgb_width,
-        rgb_encoding=cp.rgb_encoding,
-        thermal_height=cp.thermal_height,
-        thermal_width=cp.thermal_width,
-        thermal_encoding=cp.thermal_encoding,
-        thermal_lo=cp.thermal_lo,
-        thermal_hi=cp.thermal_hi,
-        rgb_data=np.frombuffer(cp.rgb_data, np.uint8),
-        thermal_data=np.frombuffer(cp.thermal_data, np.uint8),
-        affine_gamma=np.asarray(cp.affine_gamma, np.float32),
-        affine_beta=np.asarray(cp.affine_beta, np.float32),
-        crc32=crc32_of(cp),
-    )
+def to_message(cp: CompressedPair, msg_cls, header_cls, time_cls, *, data_as_arrays: bool = False):
+    """Build a CompressedRGBIR (of msg_cls) from a CompressedPair, with crc32 filled in.
+
+    The bitstreams go in as the bytes they are (rclpy copies bytes in C; a numpy array it converts
+    element by element). rosbags' serialiser needs numpy arrays: `data_as_arrays=True` gives
+    zero-copy uint8 views instead."""
+    fields = {}
+    for name, kind in FIELDS:
+        value = getattr(cp, name)
+        if kind == "stamp":
+            value = time_cls(sec=value.sec, nanosec=value.nanosec)
+        elif kind == "f32[]":
+            value = np.asarray(value, np.float32)
+        elif kind == "f32":
+            value = float(value)
+        elif kind == "bytes" and data_as_arrays:
+            value = np.frombuffer(value, np.uint8)
+        fields[name] = value
+    header = header_cls(**{HEADER_FIELDS[k]: fields.pop(k) for k in HEADER_FIELDS})
+    return msg_cls(header=header, crc32=crc32_of(cp), **fields)
 
 
 def _bytes(field) -> bytes:
@@ -47,30 +46,27 @@ def _bytes(field) -> bytes:
     return np.asarray(field, dtype=np.uint8).tobytes()
 
 
+def _get(msg, name: str):
+    """A field of the message; stamp and frame_id live in its header."""
+    return getattr(msg.header, HEADER_FIELDS[name]) if name in HEADER_FIELDS else getattr(msg, name)
+
+
+#: Message field -> CompressedPair value, per wire type (layout.FIELDS).
+_READ = {
+    "stamp": lambda t: Stamp(int(t.sec), int(t.nanosec)),
+    "str": str,
+    "f32": lambda v: float(np.float32(v)),
+    "u16": int,
+    "u32": int,
+    "bytes": _bytes,
+    "f32[]": lambda v: np.asarray(v, dtype=np.float32).ravel(),
+}
+
+
 def from_message(msg) -> CompressedPair:
     """CompressedPair from a message; checks crc32 and field sanity, raising DecodeError."""
     try:
-        cp = CompressedPair(
-            codec=str(msg.codec),
-            model_id=str(msg.model_id),
-            quality=float(np.float32(msg.quality)),
-            rgb_height=int(msg.rgb_height),
-            rgb_width=int(msg.rgb_width),
-            rgb_encoding=str(msg.rgb_encoding),
-            thermal_height=int(msg.thermal_height),
-            thermal_width=int(msg.thermal_width),
-            thermal_encoding=str(msg.thermal_encoding),
-            rgb_data=_bytes(msg.rgb_data),
-            thermal_data=_bytes(msg.thermal_data),
-            affine_gamma=np.asarray(msg.affine_gamma, dtype=np.float32).ravel(),
-            affine_beta=np.asarray(msg.affine_beta, dtype=np.float32).ravel(),
-            thermal_lo=int(msg.thermal_lo),
-            thermal_hi=int(msg.thermal_hi),
-            stamp=Stamp(int(msg.header.stamp.sec), int(msg.header.stamp.nanosec)),
-            frame_id=str(msg.header.frame_id),
-            thermal_stamp=Stamp(int(msg.thermal_stamp.sec), int(msg.thermal_stamp.nanosec)),
-            thermal_frame_id=str(msg.thermal_frame_id),
-        )
+        cp = CompressedPair(**{name: _READ[kind](_get(msg, name)) for name, kind in FIELDS})
         stored = int(msg.crc32)
     except (AttributeError, TypeError, ValueError, OverflowError) as exc:  # missing field, wrong type
         raise DecodeError(f"not a CompressedRGBIR message: {exc}") from exc

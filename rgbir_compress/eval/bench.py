@@ -34,22 +34,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def synthetic_pair(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Smooth gradients, a few flat objects and sensor noise: content codecs neither ace nor choke on."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    rgb = np.stack([128 + 90 * np.sin(xx / 37.0), 110 + 70 * np.cos(yy / 23.0), (xx + yy) * 200 / (width + height)], -1)
-    heat = 60 + 40 * np.sin((xx + 2 * yy) / 90.0)
-    for _ in range(12):
-        cy, cx, r = rng.uniform(0, height), rng.uniform(0, width), rng.uniform(0.02, 0.12) * min(width, height)
-        mask = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
-        rgb[mask] = rng.uniform(20, 235, 3)
-        heat[mask] = rng.uniform(120, 240)
-    rgb = np.clip(rgb + rng.normal(0, 4, rgb.shape), 0, 255).astype(np.uint8)
-    thermal = np.clip(heat + rng.normal(0, 2, heat.shape), 0, 255).astype(np.uint8)
-    return rgb, thermal
-
-
 # -- peak memory --------------------------------------------------------------------------------
 def _status_kb(key: str) -> int | None:
     try:

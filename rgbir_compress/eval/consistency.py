@@ -163,9 +163,9 @@ def cmd_consistency(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..codecs.learned.weights import load_module, weights_path
-    from ..train.data import read_manifest
+    from ..manifest import read_manifest
     from . import provenance
-    from .images import load_rgb, load_thermal
+    from ..imageio import load_rgb, load_thermal
     from .results_file import write_results
 
     manifest = Path(args.manifest)

@@ -41,12 +41,9 @@ def _alarm(signum, frame):
 
 def synthetic_pair(h: int = 64, w: int = 96, seed: int = 0):
     from ..frame import ImagePair
+    from ..scene import SyntheticScene
 
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w]
-    base = (np.sin(xx / 7.0) + np.cos(yy / 5.0)) * 60 + 128
-    rgb = np.clip(np.stack([base, base[::-1], base[:, ::-1]], -1) + rng.normal(0, 6, (h, w, 3)), 0, 255).astype(np.uint8)
-    ir = np.clip(base * 0.8 + rng.normal(0, 4, (h, w)), 0, 255).astype(np.uint8)
+    rgb, ir = SyntheticScene(h, w, seed).frame(0)
     return ImagePair(rgb=rgb, thermal=ir, rgb_encoding="rgb8", thermal_encoding="mono8")
 
 
@@ -75,7 +72,7 @@ def open_codecs(names: list[str] | None = None) -> dict:
     """Every registered codec that can be created here; learned ones without weights get an
     untrained stand-in (key 'NAME (untrained)')."""
     from ..codecs import names as all_names
-    from .runner import CodecUnavailable, open_codec
+    from ..codecs.factory import CodecUnavailable, open_codec
 
     out = {}
     for name in names or all_names():
@@ -149,7 +146,7 @@ def attempt(target: str, codec, cp, draw):
     import hypothesis.strategies as st
     from hypothesis import assume
 
-    from ..container.codec import dumps, loads
+    from ..container.serialise import dumps, loads
     from ..container.message import from_message
 
     original = dumps(cp)
@@ -183,7 +180,7 @@ def _message_fields(cp) -> SimpleNamespace:
 
 
 def _sealed_crc(cp, fallback: int) -> int:
-    from ..container.codec import crc32_of
+    from ..container.serialise import crc32_of
 
     try:
         return crc32_of(cp)

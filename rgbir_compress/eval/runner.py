@@ -6,7 +6,6 @@ decode. Timings include the container step on each side.
 """
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +15,10 @@ import numpy as np
 from tqdm import tqdm
 
 from .. import container
-from ..codecs import create, get_class
 from ..codecs.base import PairCodec
 from ..frame import ImagePair
-from .images import load_rgb, load_thermal
-from .metrics import ms_ssim, psnr, psnr_yuv420
+from ..imageio import load_rgb, load_thermal
+from ..metrics import ms_ssim, psnr, psnr_yuv420, thermal_peak
 
 #: Six qualities per codec, picked from a sweep on val/m3fd (every 6th pair) so that every classical
 #: codec spans about 0.1-0.25 .. 1.1-1.5 bpp and 28-29 .. 40-42 dB PSNR on RGB (thermal follows):
@@ -34,10 +32,6 @@ DEFAULT_QUALITIES: dict[str, tuple[float, ...]] = {
     "hevc": (0.1, 0.2, 0.3, 0.4, 0.5, 0.55),
 }
 FALLBACK_QUALITIES: tuple[float, ...] = (0.1, 0.26, 0.42, 0.58, 0.74, 0.9)
-
-
-class CodecUnavailable(RuntimeError):
-    """A registered codec that cannot run here (no weights, missing library); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -69,35 +63,6 @@ class CodecSpec:
         if not name or ("@" in rest and not weights.strip()):
             raise ValueError(f"bad codec entry {text!r}: use NAME or LABEL=NAME@WEIGHTS")
         return cls(label, name, weights.strip() or None)
-
-
-def open_codec(name: str, device: str = "auto", threads: int = 0, weights: str | None = None) -> PairCodec:
-    """Create a codec by name; learned codecs get device/threads and, when given, a weights file
-    other than the shipped one. Raises CodecUnavailable."""
-    from ..codecs.learned.weights import MissingWeightsError
-
-    try:
-        cls = get_class(name)
-        params = inspect.signature(cls.__init__).parameters
-        if weights and "weights" not in params:
-            raise ValueError(f"{name} takes no weights file (it is not a learned codec)")
-        options = (("device", device), ("threads", threads), ("weights", weights))
-        kwargs = {k: v for k, v in options if k in params and v is not None}
-        return create(name, **kwargs)
-    except MissingWeightsError as exc:
-        raise CodecUnavailable(f"{name}: unavailable: no weights ({exc})") from exc
-    except KeyError:
-        raise
-    except (ImportError, OSError, RuntimeError) as exc:
-        raise CodecUnavailable(f"{name}: unavailable: {type(exc).__name__}: {exc}") from exc
-
-
-def thermal_peak(thermal: np.ndarray) -> float:
-    """PSNR peak for thermal: 255 for mono8; for mono16 the frame's own range of counts, because
-    a radiometric frame uses a few thousand of the 65535 counts and dB over 65535 would flatter."""
-    if thermal.dtype == np.uint16:
-        return float(max(int(thermal.max()) - int(thermal.min()), 1))
-    return 255.0
 
 
 def conditioned_modality(codec: PairCodec) -> str:

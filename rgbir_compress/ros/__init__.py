@@ -1,6 +1,6 @@
-"""ROS 2 layer: encoder and decoder nodes, image conversion, pairing, diagnostics, loopback runs.
+"""ROS 2 layer: encoder and decoder nodes, pairing, parameters, diagnostics (harnesses: `testing/`).
 
-The only part of the project that imports rclpy. Importing this package itself does not, and the
-helpers `sync`, `stats`, `params` (its tables), `scene` and `codec_loader` are ROS-free, so they are
-usable and tested without ROS.
+The only runtime part of the project that imports rclpy. Importing this package itself does not,
+and the helpers `sync`, `stats` and `params` (its tables) are ROS-free, so they are usable and
+tested without ROS.
 """

@@ -17,11 +17,11 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from ..codecs.base import PairCodec
+from ..codecs.factory import CodecUnavailable, open_codec
 from ..container.message import from_message
 from ..errors import DecodeError
 from ..msg import CompressedRGBIR
-from .codec_loader import create_codec
-from .convert import array_to_image
+from .messages import to_image
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
 from .latest_worker import LatestWorker
 from .params import DECODER_PARAMS, declare, qos_profile
@@ -72,10 +72,10 @@ class DecoderNode(Node):
         if name not in self._codecs:
             p = self.params
             try:
-                self._codecs[name] = create_codec(name, p["device"], p["weights"], p["threads"])
+                self._codecs[name] = open_codec(name, device=p["device"], weights=p["weights"], threads=p["threads"])
                 self.get_logger().info(f"decoding {name!r} streams with {self._codecs[name].model_id}")
-            except KeyError:
-                self._codecs[name] = DecodeError(f"unknown codec {name!r}")
+            except CodecUnavailable as exc:
+                self._codecs[name] = DecodeError(f"codec {name!r} is not available here: {exc}")
             except Exception as exc:  # noqa: BLE001 - missing torch, weights, ...
                 self._codecs[name] = DecodeError(f"codec {name!r} is not available here: {type(exc).__name__}: {exc}")
         codec = self._codecs[name]
@@ -104,9 +104,9 @@ class DecoderNode(Node):
             self._failed(str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}", msg)
             return
         self.decode_ms.add(1e3 * (time.perf_counter() - t0))
-        self.rgb_pub.publish(array_to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id))
-        self.thermal_pub.publish(array_to_image(pair.thermal, pair.thermal_encoding, pair.thermal_stamp,
-                                                pair.thermal_frame_id))
+        self.rgb_pub.publish(to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id))
+        self.thermal_pub.publish(to_image(pair.thermal, pair.thermal_encoding, pair.thermal_stamp,
+                                          pair.thermal_frame_id))
         self.counters.inc("pairs_out")
         self.out_meter.tick(pair.rgb.nbytes + pair.thermal.nbytes)
         self.latency_ms.add((self.get_clock().now().nanoseconds - pair.stamp.ns) / 1e6)

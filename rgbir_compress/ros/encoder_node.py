@@ -6,7 +6,7 @@ thread that always takes the newest pair: when the cameras outpace the codec, ol
 dropped and counted instead of queuing up.
 
 Rate: `quality` in [0, 1] as is, or, with `target_kbps` > 0, steered toward that link budget by
-`codecs.rate_control.RateController` from the bytes of each published pair and the interval between
+`codecs.rate_control.RateControlledQuality` (shared with `bag compress`) from the bytes of each published pair and the interval between
 publishes (so drops raise the per-pair budget). Both change at run time (`ros2 param set`).
 QoS: sensor-data on the inputs, reliable on the output by default (`input_qos`, `output_qos`).
 Diagnostics on /diagnostics: input/output rates, kbit/s, encode time and capture->publish latency
@@ -29,14 +29,14 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from ..codecs.defaults import REALTIME_CPU_CODEC
-from ..codecs.rate_control import RateController
+from ..codecs.factory import CodecUnavailable, open_codec
+from ..codecs.rate_control import RateControlledQuality
 from ..container.message import to_message
 from ..encodings import COLOUR_ENCODINGS, THERMAL_ENCODINGS
 from ..errors import EncodeError
 from ..frame import ImagePair
+from ..imagemsg import image_to_array, stamp_of
 from ..msg import CompressedRGBIR
-from .codec_loader import CodecUnavailable, load_codec
-from .convert import image_to_array, stamp_of
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
 from .latest_worker import LatestWorker
 from .params import ENCODER_PARAMS, check_choice, declare, qos_profile
@@ -47,27 +47,17 @@ from .sync import PairSubscriber
 RGB_TOPIC, THERMAL_TOPIC, OUT_TOPIC = "rgb/image_raw", "thermal/image_raw", "compressed"
 
 
-def _message(**fields: Any) -> CompressedRGBIR:
-    """CompressedRGBIR with the uint8[] fields given as bytes: rclpy copies bytes in C, whereas a
-    numpy array is converted element by element (about 25 ms for a 200 kB bitstream)."""
-    for name in ("rgb_data", "thermal_data"):
-        fields[name] = np.asarray(fields[name], np.uint8).tobytes()
-    return CompressedRGBIR(**fields)
-
-
 class EncoderNode(Node):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("rgbir_encoder", **kwargs)
         self.params = declare(self, ENCODER_PARAMS)
         p = self.params
-        self.codec = load_codec(p["codec"], p["fallback_codec"], p["device"], p["weights"], p["threads"],
-                                warn=self.get_logger().warning)
+        self.codec = open_codec(p["codec"], device=p["device"], weights=p["weights"], threads=p["threads"],
+                                fallback=p["fallback_codec"], warn=self.get_logger().warning)
         if hasattr(self.codec, "select"):  # codec auto (codecs/auto.py): choose now, log why
             self.codec.log = lambda level, text: getattr(self.get_logger(), level)(text)
             self.codec.select(rate_hz=p["frame_rate"])
-        self.quality = float(p["quality"])  # the parameter; rate control starts from it
-        self.rate = self._controller(p["target_kbps"], self.quality)
-        self._last_publish: float | None = None
+        self.rate = RateControlledQuality(p["quality"], p["target_kbps"])
         self.counters = Counters("rgb_in", "thermal_in", "pairs_in", "pairs_out", "drops", "rejected",
                                  "encode_failures")
         self.in_meters = [RateMeter(), RateMeter()]
@@ -90,12 +80,12 @@ class EncoderNode(Node):
         self._warn_if_slow()
         self.get_logger().info(
             f"encoding {self._topics[0]} + {self._topics[1]} -> {self.resolve_topic_name(OUT_TOPIC)} with "
-            f"{self.codec.name} [{self.codec.model_id}] (quality {self.quality:g}, target_kbps {p['target_kbps']:g}, "
+            f"{self.codec.name} [{self.codec.model_id}] (quality {self.rate.fixed:g}, target_kbps {p['target_kbps']:g}, "
             f"pairing: {self.sync.impl}, queue_size {p['queue_size']}, slop {p['slop']:g} s)"
         )
 
     def _warn_if_slow(self) -> None:
-        """A learned codec on a CPU is ~100x slower than JPEG (README): say so once, at start."""
+        """A learned codec on a CPU codes far fewer pairs than the cameras deliver: say so once, at start."""
         device = getattr(self.codec, "device", None)
         if device is not None and getattr(device, "type", "") == "cpu":
             self.get_logger().warning(
@@ -114,22 +104,13 @@ class EncoderNode(Node):
         for param in params:
             self.params[param.name] = param.value
             if param.name == "quality":
-                self.quality = float(param.value)
-                if self.rate is not None:
-                    self.rate.quality = self.quality
+                self.rate.set_quality(float(param.value))
             elif param.name == "target_kbps":
-                start = self.rate.quality if self.rate is not None else self.quality
-                self.rate = self._controller(float(param.value), start)
+                self.rate.set_target(float(param.value))
         return SetParametersResult(successful=True)
 
-    @staticmethod
-    def _controller(target_kbps: float, quality: float) -> RateController | None:
-        """Rate control toward target_kbps (codecs/rate_control.py), None for fixed quality."""
-        return RateController(target_kbps, quality) if target_kbps > 0 else None
-
     def current_quality(self) -> float:
-        rate = self.rate
-        return rate.quality if rate is not None else self.quality
+        return self.rate.quality
 
     # -- input (executor thread) --------------------------------------------------------------------
     def _on_input(self, index: int, msg: Image) -> None:
@@ -173,16 +154,13 @@ class EncoderNode(Node):
         t0 = time.perf_counter()
         cp = self.codec.encode(pair, quality)
         self.encode_ms.add(1e3 * (time.perf_counter() - t0))
-        self.pub.publish(to_message(cp, _message, Header, Time))
+        self.pub.publish(to_message(cp, CompressedRGBIR, Header, Time))
         now = time.monotonic()
         self.counters.inc("pairs_out")
         self.out_meter.tick(cp.num_bytes, now)
         self.raw_meter.tick(rgb.nbytes + thermal.nbytes, now)
         self.latency_ms.add((self.get_clock().now().nanoseconds - pair.stamp.ns) / 1e6)
-        rate = self.rate
-        if rate is not None:  # interval between published pairs: drops raise the per-pair budget
-            rate.update(cp.num_bytes, None if self._last_publish is None else now - self._last_publish)
-        self._last_publish = now
+        self.rate.sent(cp.num_bytes, now)  # interval between published pairs: drops raise the per-pair budget
 
     # -- diagnostics --------------------------------------------------------------------------------
     def _collect(self) -> tuple[int, str, dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""Checkpoints that resume exactly (model, optimisers, scheduler, step, every RNG) and the
-compact weights files that ship in the package.
+"""Checkpoints that resume exactly (model, optimisers, scheduler, step, every RNG). The compact
+weights files that ship in the package are the learned codecs' format (codecs/learned/weights.py).
 
 checkpoint.pth holds: model, opt, aux_opt, sched, step, rng (one state, or a list with one per
 rank), and since the scheduler became step-driven also arch, config (the model's constructor
@@ -8,18 +8,15 @@ still load.
 """
 from __future__ import annotations
 
-import copy
 import json
-import os
 import random
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-#: Entropy-coder tables: buffers whose size depends on the trained weights (empty until update()).
-TABLE_SUFFIXES = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table")
+from ..codecs.learned.weights import (  # noqa: F401 (the weights-file format; train.loop reads them here)
+    TABLE_SUFFIXES, atomic_save, export_weights, fit_table_buffers, load_model_state)
 
 
 def rng_state() -> dict:
@@ -46,15 +43,6 @@ def rng_for_rank(saved: dict | list, rank: int, world: int) -> dict | None:
     return states[rank] if len(states) == world else None
 
 
-def atomic_save(obj: Any, path: str | Path) -> None:
-    """torch.save to a temporary name, then rename: a kill never leaves a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def load_checkpoint(path: str | Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=False)
 
@@ -68,24 +56,6 @@ def load_sched_state(sched: torch.optim.lr_scheduler.LambdaLR, state: dict) -> N
     sched.load_state_dict(state)
 
 
-def export_weights(model: torch.nn.Module, path: str | Path, meta: dict | None = None) -> Path:
-    """Ship-ready weights: parameters rounded to float16 (half the size), then the entropy-coder
-    tables built from exactly those rounded values and stored as they are, so every machine that
-    loads the file codes with identical tables (the digest pins them)."""
-    m = copy.deepcopy(model).cpu().float().eval()
-    with torch.no_grad():
-        for name, t in m.state_dict().items():
-            if t.is_floating_point() and not name.endswith(TABLE_SUFFIXES):
-                t.copy_(t.half().float())
-    m.update(force=True)
-    state = {
-        k: (v.half() if v.is_floating_point() and not k.endswith(TABLE_SUFFIXES) else v)
-        for k, v in m.state_dict().items()
-    }
-    atomic_save({"arch": model.arch, "config": model.config, "state_dict": state, "meta": meta or {}}, path)
-    return Path(path)
-
-
 def model_spec(ckpt: dict, ckpt_path: str | Path) -> tuple[str, dict]:
     """(arch, constructor arguments) of a checkpoint: its own keys, else the run's config.json."""
     if "arch" in ckpt and "config" in ckpt:
@@ -94,7 +64,9 @@ def model_spec(ckpt: dict, ckpt_path: str | Path) -> tuple[str, dict]:
     if not cfg_file.is_file():
         raise ValueError(f"{ckpt_path} does not name its architecture and {cfg_file} is missing")
     cfg = json.loads(cfg_file.read_text())
-    return cfg["arch"], cfg.get("model", {})
+    from .warm_start import WARM_START_KEYS  # files to start from, not constructor arguments
+
+    return cfg["arch"], {k: v for k, v in cfg.get("model", {}).items() if k not in WARM_START_KEYS}
 
 
 def export_checkpoint(ckpt_path: str | Path, out: str | Path) -> Path:
@@ -110,54 +82,3 @@ def export_checkpoint(ckpt_path: str | Path, out: str | Path) -> Path:
     if "elapsed" in ckpt:
         meta["train_seconds"] = round(float(ckpt["elapsed"]), 1)
     return export_weights(model, out, meta=meta)
-
-
-def fit_table_buffers(model: torch.nn.Module, state: dict) -> None:
-    """Resize the model's entropy-coder table buffers to those in `state` so a strict
-    load_state_dict accepts them (CompressAI does this only for a CompressionModel at the top)."""
-    buffers = dict(model.named_buffers())
-    for key, value in state.items():
-        buf = buffers.get(key)
-        if buf is not None and key.endswith(TABLE_SUFFIXES) and buf.shape != value.shape:
-            buf.resize_(value.shape)
-
-
-def _stored_state(path: str | Path) -> tuple[dict, dict]:
-    """(the file's blob, its model tensors with float16 weights back as float32)."""
-    blob = torch.load(path, map_location="cpu", weights_only=False)
-    state = blob.get("state_dict") or blob["model"]
-    state = {k: v.float() if v.is_floating_point() and not k.endswith(TABLE_SUFFIXES) else v
-             for k, v in state.items()}
-    return blob, state
-
-
-def load_model_state(model: torch.nn.Module, path: str | Path) -> dict:
-    """Load weights from a weights file or a training checkpoint into `model` (warm start).
-    Float16 weights come back as float32; entropy-coder tables are loaded as stored."""
-    blob, state = _stored_state(path)
-    fit_table_buffers(model, state)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith(TABLE_SUFFIXES)]
-    if missing or unexpected:
-        raise ValueError(f"{path}: weights do not fit the model (missing {missing[:5]}, unexpected {unexpected[:5]})")
-    return blob
-
-
-def load_matching_state(model: torch.nn.Module, path: str | Path) -> list[str]:
-    """Warm-start the parts of `model` that a stored model shares with it (same name, same
-    shape) and return the names of the tensors left at their initialisation.
-
-    For ablations: a variant with a block removed or swapped starts from the full model's
-    weights, so the comparison measures the block rather than a different training length.
-    Entropy-coder tables do not count (training rebuilds them before any export); they are
-    passed on as stored, or as the model has them, because CompressAI's loaders expect them."""
-    _, state = _stored_state(path)
-    own = model.state_dict()
-    fits = {k: v for k, v in state.items()
-            if k in own and own[k].shape == v.shape and not k.endswith(TABLE_SUFFIXES)}
-    if not fits:
-        raise ValueError(f"{path}: no tensor of it fits the model (a different architecture?)")
-    fits.update({k: state.get(k, v) for k, v in own.items() if k.endswith(TABLE_SUFFIXES)})
-    fit_table_buffers(model, fits)
-    model.load_state_dict(fits, strict=False)
-    return sorted(k for k in own if k not in fits and not k.endswith(TABLE_SUFFIXES))

@@ -28,14 +28,14 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ..codecs.learned import zoo
 from . import distributed
-from .checkpoint import (atomic_save, export_weights, fit_table_buffers, load_checkpoint, load_matching_state,
-                         load_model_state, load_sched_state, rng_for_rank, rng_state, set_rng_state)
+from .checkpoint import (atomic_save, export_weights, fit_table_buffers, load_checkpoint, load_model_state,
+                         load_sched_state, rng_for_rank, rng_state, set_rng_state)
 from .config import TrainConfig
 from .data import PairCrops, read_manifest, scan_folders
 from .distributed import DistEnv
 from .sampler import EpochSampler, batches_per_epoch, repeat_for
+from .warm_start import build_warm_started, load_matching_state
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -75,7 +75,7 @@ def build_model(cfg: TrainConfig, device: torch.device) -> nn.Module:
     """The architecture, initialised identically on every rank (same seed), optionally warm-started
     and restricted to one training stage."""
     torch.manual_seed(cfg.seed)
-    model = zoo.build(cfg.arch, **cfg.model)
+    model = build_warm_started(cfg.arch, cfg.model)
     if cfg.init_from and cfg.init_partial:
         fresh = load_matching_state(model, cfg.init_from)
         shown = ", ".join(fresh[:4]) + (", ..." if len(fresh) > 4 else "")

@@ -31,7 +31,7 @@ def codec_for(model: torch.nn.Module):
 def validate(model: torch.nn.Module, cfg: TrainConfig) -> dict[str, float]:
     """Mean bpp and PSNR per modality at each of cfg.val_qualities over the first val_limit pairs
     of the validation manifest (images at their native sizes)."""
-    from ..eval.metrics import psnr
+    from ..metrics import psnr
     from ..frame import ImagePair
 
     codec = codec_for(model)

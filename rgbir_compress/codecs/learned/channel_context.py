@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from .context_blocks import LCEB, LCFB, ConcatFusion
 from .entropy import CheckedGaussianConditionalLatentCodec, SafeEntropyBottleneck
-from .models.hyperprior import hyper_analysis, hyper_synthesis
+from .layers import hyper_analysis, hyper_synthesis
 
 MODALITIES = ("rgb", "ir")
 DIRECTIONS = {"ir_to_rgb": ("ir", "rgb"), "rgb_to_ir": ("rgb", "ir"), "none": None}  # (source, target)

@@ -13,9 +13,8 @@ remove the problem with integer arithmetic; this module applies the idea after t
   same exact result in any summation order, on any machine; rescaling divides by a power of two and
   rounds, LeakyReLU multiplies by a dyadic slope and floors: all exact.
 
-It always runs on the CPU: the hyper-synthesis works at 1/64 of the image size (about 40 ms per
-modality of a 1024x768 image on this project's CPU), and that keeps GPU convolution algorithms
-(Winograd/FFT) out of the exact path.
+It always runs on the CPU: the hyper-synthesis works at 1/64 of the image size, so that is cheap,
+and it keeps GPU convolution algorithms (Winograd/FFT) out of the exact path.
 Written by hand: no library offers post-training integer evaluation of a PyTorch conv stack.
 """
 from __future__ import annotations

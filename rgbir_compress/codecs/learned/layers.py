@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import torch
+from compressai.models.utils import conv, deconv
 from torch import Tensor, nn
 
 from .fixed_point import GAIN_BITS, snap
@@ -69,3 +70,18 @@ def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
     if ph == 0 and pw == 0:
         return x
     return nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
+
+
+def hyper_analysis(N: int, M: int) -> nn.Sequential:
+    return nn.Sequential(
+        conv(M, N, stride=1, kernel_size=3), nn.LeakyReLU(inplace=True),
+        conv(N, N), nn.LeakyReLU(inplace=True), conv(N, N),
+    )
+
+
+def hyper_synthesis(N: int, M: int) -> nn.Sequential:
+    return nn.Sequential(
+        deconv(N, M), nn.LeakyReLU(inplace=True),
+        deconv(M, M * 3 // 2), nn.LeakyReLU(inplace=True),
+        conv(M * 3 // 2, M * 2, stride=1, kernel_size=3),
+    )

@@ -39,7 +39,7 @@ RGB, the authors' released code's choice); each direction has its own weights.
 Ablations: `channel_align=False` uses f_ref itself as context (no coefficients sent);
 `spatial_align=False` drops the three SAMs.
 
-Warm start (`init_current_from`): the current modality's coder is laid out so that the
+Warm start (train/warm_start.py, `init_current_from`): the current modality's coder is laid out so that the
 baseline's coder of that modality maps onto it layer for layer (feature extractor = the
 baseline's first conv + GDN, the rest of the analysis, the synthesis stages, the last transposed
 conv inside the feature decoder, gains and entropy model), and every path that brings in the
@@ -59,7 +59,6 @@ parameters, 78 k + 20 kMAC/pixel.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from pathlib import Path
 
 import torch
 import torch.nn.functional as nnf
@@ -72,8 +71,8 @@ from torch import Tensor, nn
 from ..loss import rd_loss
 from ..attention import PatchEmbed, PatchUnembed, WindowStage
 from ..entropy import CheckedGaussianConditionalLatentCodec, ExactGainHyperLatentCodec, SafeEntropyBottleneck
-from ..layers import QualityGains
-from .hyperprior import VariableRateHyperprior, hyper_analysis, hyper_synthesis
+from ..layers import QualityGains, hyper_analysis, hyper_synthesis
+from .hyperprior import VariableRateHyperprior
 
 CHANNELS = {"rgb": 3, "ir": 1}
 STRIDE = VariableRateHyperprior.stride
@@ -170,64 +169,6 @@ class SpatialAlignment(nn.Module):
         return h + self.unembed(self.blocks(self.embed(h), self.embed_ref(ref)))
 
 
-def baseline_branch(path: str | Path, modality: str, option: str) -> dict[str, Tensor]:
-    """One modality's float32 state (prefix stripped, entropy-coder tables dropped) from an
-    independent-baseline weights file or training checkpoint."""
-    from ....train.checkpoint import TABLE_SUFFIXES
-
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"{option}: no baseline weights at {path} (train the baseline first: "
-                                "config/train/hyperprior.yaml)")
-    blob = torch.load(path, map_location="cpu", weights_only=False)
-    if blob.get("arch", "independent") != "independent":
-        raise ValueError(f"{path}: {option} needs weights of the independent baseline, not {blob.get('arch')!r}")
-    prefix = f"{modality}."
-    return {k[len(prefix):]: v.float() if v.is_floating_point() else v
-            for k, v in (blob.get("state_dict") or blob["model"]).items()
-            if k.startswith(prefix) and not k.endswith(TABLE_SUFFIXES)}
-
-
-#: Baseline layer index -> conditional coder module, for the warm start of the current branch.
-#: The baseline's analysis is [conv, GDN] x 3 + conv, its synthesis [deconv, IGDN] x 3 + deconv.
-_WARM_START_MAP = {
-    "g_a.0.": "feat_cur.0.", "g_a.1.": "feat_cur.1.",
-    "g_a.2.": "g_a.0.", "g_a.3.": "g_a.1.", "g_a.4.": "g_a.2.", "g_a.5.": "g_a.3.", "g_a.6.": "g_a.4.",
-    "g_s.0.": "g_s.0.0.", "g_s.1.": "g_s.0.1.", "g_s.2.": "g_s.1.0.", "g_s.3.": "g_s.1.1.",
-    "g_s.4.": "g_s.2.0.", "g_s.5.": "g_s.2.1.", "g_s.6.": "feature_decoder.out.",
-    "gains.": "gains.", "latent_codec.": "latent_codec.",
-}
-
-
-def warm_start_current(coder: "ConditionalCoder", state: dict[str, Tensor], path: str | Path = "") -> None:
-    """Make `coder` compute exactly what the baseline coder in `state` computes: its layers take
-    the baseline's weights, and every path that brings in the reference starts at zero (the
-    context half of the first analysis convolution, the feature decoder's fusion, each spatial
-    alignment module's output embedding). Training then starts from the baseline's RD and
-    learns only what the reference adds. Needs F == N and the baseline's N, M and levels."""
-    mapped = {}
-    for key, value in state.items():
-        prefix = next((p for p in _WARM_START_MAP if key.startswith(p)), None)
-        if prefix is None:
-            raise ValueError(f"{path}: unexpected baseline parameter {key!r}")
-        mapped[_WARM_START_MAP[prefix] + key[len(prefix):]] = value
-    own = coder.state_dict()
-    w = mapped.get("g_a.0.weight")
-    if w is None or own["g_a.0.weight"].shape[0] != w.shape[0] or own["g_a.0.weight"].shape[1] != 2 * w.shape[1]:
-        raise ValueError(f"{path}: the baseline's widths do not fit this conditional coder (needs F == N "
-                         "and the same N, M, levels)")
-    mapped["g_a.0.weight"] = torch.cat([w, torch.zeros_like(w)], 1)
-    for key, value in mapped.items():
-        if key not in own or own[key].shape != value.shape:
-            raise ValueError(f"{path}: baseline parameter for {key!r} does not fit "
-                             f"({tuple(value.shape)} vs {tuple(own[key].shape) if key in own else 'absent'})")
-    nn.Module.load_state_dict(coder, mapped, strict=False)
-    with torch.no_grad():
-        zero = [coder.feature_decoder.fuse[-1]] + ([m.unembed for m in coder.sam] if coder.sam is not None else [])
-        for layer in zero:
-            layer.weight.zero_()
-            layer.bias.zero_()
-
-
 class ConditionalCoder(CompressionModel):
     """The current modality, coded with the decoded reference (image and decoder features)."""
 
@@ -309,11 +250,8 @@ class ConditionalCoder(CompressionModel):
 class ConditionalPair(nn.Module):
     """Trainable pair module: rgb (B,3,H,W), ir (B,1,H,W) in [0, 1], quality (B,) in [0, 1].
 
-    init_reference_from: a weights file or checkpoint of the independent baseline
-    (`rgbir_compress/weights/hyperprior.pth`); its colour (reference="rgb") or thermal branch
-    initialises the reference branch. Not recorded in `.config` (the trained weights carry it).
-    init_current_from: the same kind of file; its other branch initialises the conditional coder
-    so that it starts as exactly the baseline coder of that modality (`warm_start_current`).
+    The layout lets a training run start both branches from the independent baseline
+    (`init_reference_from` / `init_current_from` in the training config, train/warm_start.py).
     freeze_reference: train only the conditional branch (the report's recipe); the reference
     branch then runs in eval mode, i.e. with rounding exactly as when coding.
     """
@@ -324,8 +262,7 @@ class ConditionalPair(nn.Module):
     def __init__(self, reference: str = "rgb", N_ref: int = 64, M_ref: int = 96, N: int = 64, M: int = 96,
                  F: int = 64, attn_dim: int = 48, heads: int = 3, window: int = 4, mlp_ratio: float = 2.0,
                  levels: int = 6, channel_align: bool = True, spatial_align: bool = True,
-                 freeze_reference: bool = False, init_reference_from: str = "",
-                 init_current_from: str = "") -> None:
+                 freeze_reference: bool = False) -> None:
         super().__init__()
         if reference not in CHANNELS:
             raise ValueError(f"reference must be 'rgb' or 'ir', got {reference!r}")
@@ -339,10 +276,6 @@ class ConditionalPair(nn.Module):
         self.ref = VariableRateHyperprior(CHANNELS[reference], N_ref, M_ref, levels)
         self.cur = ConditionalCoder(CHANNELS[self.current], CHANNELS[reference], N_ref, N, M, F, attn_dim,
                                     heads, window, mlp_ratio, levels, channel_align, spatial_align)
-        if init_reference_from:
-            self.load_reference(init_reference_from)
-        if init_current_from:
-            self.load_current(init_current_from)
         if self.freeze_reference:
             self.ref.requires_grad_(False)
 
@@ -360,27 +293,6 @@ class ConditionalPair(nn.Module):
         if self.freeze_reference:
             self.ref.eval()
         return self
-
-    def load_reference(self, path: str | Path) -> None:
-        """Reference branch <- the matching branch of an independent-baseline weights file."""
-        from ....train.checkpoint import TABLE_SUFFIXES
-
-        state = baseline_branch(path, self.reference, "init_reference_from")
-        # nn.Module's loader: CompressAI's override insists on the (dropped) entropy-coder tables.
-        fits = f"{self.config['N_ref']}/{self.config['M_ref']}/{self.config['levels']}"
-        try:
-            missing, unexpected = nn.Module.load_state_dict(self.ref, state, strict=False)
-        except RuntimeError as exc:  # tensor shapes differ
-            raise ValueError(f"{path}: its {self.reference} branch does not fit N_ref/M_ref/levels "
-                             f"{fits}: {str(exc).splitlines()[1:2]}") from exc
-        missing = [k for k in missing if not k.endswith(TABLE_SUFFIXES)]
-        if missing or unexpected or not state:
-            raise ValueError(f"{path}: its {self.reference} branch does not fit N_ref/M_ref/levels "
-                             f"{fits} (missing {missing[:3]}, unexpected {unexpected[:3]})")
-
-    def load_current(self, path: str | Path) -> None:
-        """Current branch <- the baseline's coder of the same modality (`warm_start_current`)."""
-        warm_start_current(self.cur, baseline_branch(path, self.current, "init_current_from"), path)
 
     # -- reference branch: the baseline's coder, exposing its decoder's intermediate maps -----------
     def _ref_synthesis(self, y_hat: Tensor) -> tuple[Tensor, list[Tensor]]:

@@ -15,7 +15,7 @@ from compressai.models.utils import conv, deconv
 from torch import Tensor, nn
 
 from ..entropy import CheckedGaussianConditionalLatentCodec, ExactGainHyperLatentCodec, SafeEntropyBottleneck
-from ..layers import QualityGains
+from ..layers import QualityGains, hyper_analysis, hyper_synthesis
 
 
 def analysis(in_ch: int, N: int, M: int) -> nn.Sequential:
@@ -26,21 +26,6 @@ def synthesis(out_ch: int, N: int, M: int) -> nn.Sequential:
     return nn.Sequential(
         deconv(M, N), GDN(N, inverse=True), deconv(N, N), GDN(N, inverse=True),
         deconv(N, N), GDN(N, inverse=True), deconv(N, out_ch),
-    )
-
-
-def hyper_analysis(N: int, M: int) -> nn.Sequential:
-    return nn.Sequential(
-        conv(M, N, stride=1, kernel_size=3), nn.LeakyReLU(inplace=True),
-        conv(N, N), nn.LeakyReLU(inplace=True), conv(N, N),
-    )
-
-
-def hyper_synthesis(N: int, M: int) -> nn.Sequential:
-    return nn.Sequential(
-        deconv(N, M), nn.LeakyReLU(inplace=True),
-        deconv(M, M * 3 // 2), nn.LeakyReLU(inplace=True),
-        conv(M * 3 // 2, M * 2, stride=1, kernel_size=3),
     )
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from ..codecs import names
 from ..codecs.base import PairCodec
-from . import provenance
-from .results_file import load_results, write_results
-from .runner import CodecSpec, CodecUnavailable, PairSource, default_qualities, open_codec
+from ..eval import provenance
+from ..eval.results_file import load_results, write_results
+from ..codecs.factory import CodecUnavailable, open_codec, takes
+from ..eval.runner import CodecSpec, PairSource, default_qualities
 
 DEFINITIONS = {
     "container_bytes": "size of the .rgbir container (header, both bitstreams, affine, crc32)",
@@ -67,6 +68,8 @@ def _open_codecs(cmd: str, requested: list[str], device: str, threads: int
     opened: dict[str, PairCodec] = {}
     skipped: dict[str, str] = {}
     for spec in specs:
+        if spec.weights and not takes(spec.name, "weights"):
+            raise ValueError(f"{spec.name} takes no weights file (it is not a learned codec)")
         try:
             opened[spec.label] = open_codec(spec.name, device=device, threads=threads, weights=spec.weights)
         except CodecUnavailable as exc:
@@ -75,8 +78,17 @@ def _open_codecs(cmd: str, requested: list[str], device: str, threads: int
     return opened, skipped, {s.label: s.name for s in specs}
 
 
+def _setup_failed(cmd: str, exc: Exception | None) -> int:
+    """Report why `cmd` cannot start (no codec opened when `exc` is None); the exit code."""
+    if exc is None:
+        _err(cmd, "no requested codec is available")
+    else:
+        _err(cmd, exc.args[0] if isinstance(exc, KeyError) else str(exc))
+    return 1
+
+
 def _pairs(args: argparse.Namespace) -> list[PairSource]:
-    from ..train.data import read_manifest
+    from ..manifest import read_manifest
 
     manifest = Path(args.manifest)
     found = read_manifest(manifest, split=args.split, source=args.source)
@@ -89,9 +101,9 @@ def _pairs(args: argparse.Namespace) -> list[PairSource]:
 
 # -- eval ---------------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .plot import plot_rd
-    from .runner import evaluate
-    from .summary import format_tables, summarize
+    from ..eval.plot import plot_rd
+    from ..eval.runner import evaluate
+    from ..eval.summary import format_tables, summarize
 
     header = provenance.header("eval", vars(args))
     started = time.perf_counter()
@@ -100,11 +112,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         codecs, skipped, names_of = _open_codecs("eval", requested, args.device, args.threads)
         pairs = _pairs(args)
     except (KeyError, ValueError, OSError) as exc:
-        _err("eval", exc.args[0] if isinstance(exc, KeyError) else str(exc))
-        return 1
+        return _setup_failed("eval", exc)
     if not codecs:
-        _err("eval", "no requested codec is available")
-        return 1
+        return _setup_failed("eval", None)
     if not pairs:
         _err("eval", f"no pairs in {args.manifest} for split={args.split} source={args.source}")
         return 1
@@ -171,8 +181,8 @@ def cmd_bdrate(args: argparse.Namespace) -> int:
     """BD-rate tables of earlier `eval` results files against other anchors (no re-encoding).
     Several files of the same manifest and filters combine; a label found in more than one file
     is taken from the first that has it (so later runs merged from the same file do not count twice)."""
-    from .plot import plot_rd
-    from .summary import bd_table, summarize
+    from ..eval.plot import plot_rd
+    from ..eval.summary import bd_table, summarize
 
     try:
         records = _combined_records(args.results)
@@ -213,8 +223,8 @@ def _combined_records(paths: list[str]) -> list[dict]:
 
 # -- bench --------------------------------------------------------------------------------------
 def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tuple[dict, str]:
-    from .bench import synthetic_pair
-    from .images import load_rgb, load_thermal, resize_pair
+    from ..imageio import load_rgb, load_thermal, resize_pair
+    from ..scene import SyntheticScene
 
     if args.manifest:
         pairs = _pairs(args)
@@ -223,11 +233,12 @@ def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tup
         rgb, thermal = load_rgb(pairs[0].rgb), load_thermal(pairs[0].ir)
         return ({s: resize_pair(rgb, thermal, s) for s in sizes},
                 f"real pair {pairs[0].name} ({rgb.shape[1]}x{rgb.shape[0]}) resized bicubic to each size")
-    return {s: synthetic_pair(*s) for s in sizes}, "synthetic pair (gradients, flat objects, noise)"
+    return ({(w, h): SyntheticScene(h, w).frame(0) for w, h in sizes},
+            "synthetic scene (rgbir_compress/scene.py, frame 0)")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench_table, parse_size, run_bench
+    from ..eval.bench import bench_table, parse_size, run_bench
 
     header = provenance.header("bench", vars(args))
     try:
@@ -240,11 +251,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         codecs, skipped, _ = _open_codecs("bench", requested, args.device, args.threads)
         inputs, source = _bench_inputs(args, sizes)
     except (KeyError, ValueError, OSError) as exc:
-        _err("bench", exc.args[0] if isinstance(exc, KeyError) else str(exc))
-        return 1
+        return _setup_failed("bench", exc)
     if not codecs:
-        _err("bench", "no requested codec is available")
-        return 1
+        return _setup_failed("bench", None)
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     print(f"torch threads: {torch.get_num_threads()}; device for learned codecs: {device}; "
           f"input: {source}; quality {args.quality}; median of {args.repeat}")

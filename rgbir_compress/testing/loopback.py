@@ -25,10 +25,11 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import Image
 
-from ..eval.metrics import psnr
+from ..metrics import psnr
 from ..frame import Stamp
+from ..imagemsg import image_to_array, stamp_of
 from ..msg import CompressedRGBIR
-from .convert import array_to_image, image_to_array, stamp_of
+from ..ros.messages import to_image
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -195,8 +196,8 @@ class Probe(Node):
         stamp_ns = self.get_clock().now().nanoseconds if stamp_ns is None else stamp_ns
         thermal_encoding = thermal_encoding or ("mono16" if thermal.dtype == np.uint16 else "mono8")
         t_stamp = stamp_ns + thermal_offset_ns
-        rgb_msg = array_to_image(rgb, rgb_encoding, Stamp.from_ns(stamp_ns), frame_id)
-        th_msg = array_to_image(thermal, thermal_encoding, Stamp.from_ns(t_stamp), thermal_frame_id)
+        rgb_msg = to_image(rgb, rgb_encoding, Stamp.from_ns(stamp_ns), frame_id)
+        th_msg = to_image(thermal, thermal_encoding, Stamp.from_ns(t_stamp), thermal_frame_id)
         now = time.monotonic()
         if track:
             self.sent[stamp_ns] = Sent(reference or (lambda: (rgb, thermal)), now)

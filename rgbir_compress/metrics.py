@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .frame import ImagePair
+
 
 def psnr(ref: np.ndarray, test: np.ndarray, peak: float | None = None) -> float:
     """PSNR in dB over all channels; peak defaults to the dtype's maximum (255, 65535)."""
@@ -14,11 +16,27 @@ def psnr(ref: np.ndarray, test: np.ndarray, peak: float | None = None) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(peak**2 / mse))
 
 
+def thermal_peak(thermal: np.ndarray) -> float:
+    """PSNR peak for thermal: 255 for mono8; for mono16 the frame's own range of counts, because
+    a radiometric frame uses a few thousand of the 65535 counts (the span the codecs actually code)
+    and dB over 65535 would flatter."""
+    if thermal.dtype == np.uint16:
+        return float(max(int(thermal.max()) - int(thermal.min()), 1))
+    return 255.0
+
+
+def pair_psnr(ref: ImagePair, out: ImagePair) -> tuple[float, float]:
+    """PSNR of a decoded pair against the original: colour (peak 255, the three colour channels of
+    any encoding) and thermal (peak `thermal_peak`)."""
+    return (psnr(ref.rgb[..., :3], out.rgb[..., :3]),
+            psnr(ref.thermal, out.thermal, peak=thermal_peak(ref.thermal)))
+
+
 def psnr_yuv420(ref: np.ndarray, test: np.ndarray) -> float:
     """PSNR in dB of two uint8 RGB images in the YUV 4:2:0 domain (BT.601 full range, float planes,
     rgbir_compress/yuv.py): MSE = (4 MSE_Y + MSE_U + MSE_V) / 6, the mean over all 4:2:0 samples,
     as the joint codec's design measures colour distortion. Peak 1 (planes in [0, 1])."""
-    from ..yuv import rgb_to_yuv420_float
+    from .yuv import rgb_to_yuv420_float
 
     if ref.shape != test.shape:
         raise ValueError(f"shapes differ: {ref.shape} vs {test.shape}")

@@ -1,4 +1,5 @@
-"""Serialise a CompressedPair to container bytes and back; every failure is a DecodeError."""
+"""Serialise a CompressedPair to `.rgbir` container bytes and back (layout.py); every failure is a
+DecodeError. The fields are read and written from `layout.FIELDS`."""
 from __future__ import annotations
 
 import struct
@@ -10,7 +11,11 @@ import numpy as np
 from ..codecs.base import CompressedPair
 from ..errors import DecodeError
 from ..frame import Stamp
-from .layout import MAGIC, MAX_AFFINE, MAX_SIDE, MAX_STRING, SUPPORTED_VERSIONS, VERSION
+from .layout import FIELDS, MAGIC, MAX_AFFINE, MAX_SIDE, MAX_STRING, SUPPORTED_VERSIONS, VERSION
+
+
+#: struct formats of the scalar wire types.
+_SCALARS = {"f32": "f", "u16": "H", "u32": "I"}
 
 
 class _Writer:
@@ -35,6 +40,14 @@ class _Writer:
         a = np.asarray(a, dtype="<f4").ravel()
         self.pack("I", a.size)
         self.parts.append(a.tobytes())
+
+    def field(self, kind: str, value) -> None:
+        if kind == "stamp":
+            self.pack("iI", value.sec, value.nanosec)
+        elif kind in _SCALARS:
+            self.pack(_SCALARS[kind], value)
+        else:
+            {"str": self.string, "bytes": self.blob, "f32[]": self.floats}[kind](value)
 
 
 class _Reader:
@@ -75,38 +88,40 @@ class _Reader:
             raise DecodeError(f"corrupt container: {what} declares {n} values (limit {MAX_AFFINE})")
         return np.frombuffer(bytes(self.take(4 * n, what)), dtype="<f4").astype(np.float32)
 
+    def field(self, kind: str, name: str):
+        if kind == "stamp":
+            return Stamp(*self.unpack("iI", name))
+        if kind in _SCALARS:
+            return self.unpack(_SCALARS[kind], name)[0]
+        return {"str": self.string, "bytes": self.blob, "f32[]": self.floats}[kind](name)
 
-def _body(cp: CompressedPair) -> bytes:
+
+def _parts(cp: CompressedPair) -> list[bytes]:
+    """The container before its crc32, as the pieces written (payloads by reference, not copied)."""
     w = _Writer()
     w.parts.append(MAGIC)
     w.pack("BB", VERSION, 0)
-    w.pack("iI", cp.stamp.sec, cp.stamp.nanosec)
-    w.string(cp.frame_id)
-    w.pack("iI", cp.thermal_stamp.sec, cp.thermal_stamp.nanosec)
-    w.string(cp.thermal_frame_id)
-    w.string(cp.codec)
-    w.string(cp.model_id)
-    w.pack("f", cp.quality)
-    w.pack("II", cp.rgb_height, cp.rgb_width)
-    w.string(cp.rgb_encoding)
-    w.pack("II", cp.thermal_height, cp.thermal_width)
-    w.string(cp.thermal_encoding)
-    w.pack("HH", cp.thermal_lo, cp.thermal_hi)
-    w.blob(cp.rgb_data)
-    w.blob(cp.thermal_data)
-    w.floats(cp.affine_gamma)
-    w.floats(cp.affine_beta)
-    return b"".join(w.parts)
+    for name, kind in FIELDS:
+        w.field(kind, getattr(cp, name))
+    return w.parts
+
+
+def _crc32(parts: list[bytes]) -> int:
+    crc = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    return crc & 0xFFFFFFFF
 
 
 def crc32_of(cp: CompressedPair) -> int:
-    """The integrity value carried by files and by CompressedRGBIR.crc32."""
-    return zlib.crc32(_body(cp)) & 0xFFFFFFFF
+    """The integrity value carried by files and by CompressedRGBIR.crc32 (computed over the pieces,
+    without assembling the container)."""
+    return _crc32(_parts(cp))
 
 
 def dumps(cp: CompressedPair) -> bytes:
-    body = _body(cp)
-    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+    parts = _parts(cp)
+    return b"".join(parts + [struct.pack("<I", _crc32(parts))])
 
 
 def loads(data: bytes) -> CompressedPair:
@@ -125,29 +140,7 @@ def loads(data: bytes) -> CompressedPair:
         raise DecodeError(f"container integrity check failed (crc32 {stored:08x} != {actual:08x}): truncated or corrupted")
     r = _Reader(data[:-4])
     r.pos = 6
-    sec, nsec = r.unpack("iI", "stamp")
-    frame_id = r.string("frame_id")
-    tsec, tnsec = r.unpack("iI", "thermal_stamp")
-    cp = CompressedPair(
-        stamp=Stamp(sec, nsec),
-        frame_id=frame_id,
-        thermal_stamp=Stamp(tsec, tnsec),
-        thermal_frame_id=r.string("thermal_frame_id"),
-        codec=r.string("codec"),
-        model_id=r.string("model_id"),
-        quality=r.unpack("f", "quality")[0],
-        rgb_height=0, rgb_width=0, rgb_encoding="", thermal_height=0, thermal_width=0,
-        thermal_encoding="", rgb_data=b"", thermal_data=b"",
-    )
-    cp.rgb_height, cp.rgb_width = r.unpack("II", "rgb size")
-    cp.rgb_encoding = r.string("rgb_encoding")
-    cp.thermal_height, cp.thermal_width = r.unpack("II", "thermal size")
-    cp.thermal_encoding = r.string("thermal_encoding")
-    cp.thermal_lo, cp.thermal_hi = r.unpack("HH", "thermal range")
-    cp.rgb_data = r.blob("rgb_data")
-    cp.thermal_data = r.blob("thermal_data")
-    cp.affine_gamma = r.floats("affine_gamma")
-    cp.affine_beta = r.floats("affine_beta")
+    cp = CompressedPair(**{name: r.field(kind, name) for name, kind in FIELDS})
     if r.pos != len(r.data):
         raise DecodeError(f"corrupt container: {len(r.data) - r.pos} unexpected trailing bytes")
     validate(cp)

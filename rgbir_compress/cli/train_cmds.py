@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .config import TrainConfig
+    from ..train.config import TrainConfig
 
     try:
         cfg = TrainConfig.from_yaml(args.config, args.overrides)
@@ -46,7 +46,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.print_config:
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
-    from .loop import train
+    from ..train.loop import train
 
     result = train(cfg, max_steps=args.max_steps, quiet=args.quiet)
     if not args.quiet:
@@ -56,7 +56,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .checkpoint import export_checkpoint
+    from ..train.checkpoint import export_checkpoint
 
     if not args.checkpoint.is_file():
         print(f"rgbir-compress export-weights: error: no checkpoint at {args.checkpoint}", file=sys.stderr)

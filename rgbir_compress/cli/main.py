@@ -1,19 +1,22 @@
 """`rgbir-compress` (also `python -m rgbir_compress`): one command, subcommands from the modules
 that own them. Each module listed in SUBCOMMANDS defines `register(subparsers)`, which adds its
-parser(s) with `set_defaults(func=...)`; func(args) returns the exit code."""
+parser(s) with `set_defaults(func=...)`; func(args) returns the exit code. The argument parsing
+lives here in cli/; the two benches that are their own programs (consistency, fuzz) register from
+eval/."""
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
 
+#: (module, what it needs beyond the core install).
 SUBCOMMANDS = (
-    "rgbir_compress.tools_cli.codec_cmds",   # codecs, encode, decode
-    "rgbir_compress.eval.cli",               # eval, bench
-    "rgbir_compress.eval.consistency",       # consistency (decode-anywhere bench)
-    "rgbir_compress.eval.fuzz",              # fuzz (damaged streams at every decoder)
-    "rgbir_compress.train.cli",              # train
-    "rgbir_compress.bag.cli",                # bag compress|decompress|info|extract
+    ("rgbir_compress.cli.codec_cmds", "codecs"),      # codecs, encode, decode
+    ("rgbir_compress.cli.eval_cmds", "eval"),         # eval, bdrate, bench
+    ("rgbir_compress.eval.consistency", "consistency"),  # decode-anywhere bench
+    ("rgbir_compress.eval.fuzz", "fuzz"),             # damaged streams at every decoder
+    ("rgbir_compress.cli.train_cmds", "train"),       # train, export-weights
+    ("rgbir_compress.cli.bag_cmds", "bag"),           # bag compress|decompress|info|extract
 )
 
 
@@ -23,13 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     missing = []
-    for name in SUBCOMMANDS:
+    for name, label in SUBCOMMANDS:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             # An optional dependency (e.g. rosbags for `bag`) is not installed: the other
             # subcommands still work, and --help says what to install.
-            missing.append(f"{name.split('.')[1]} (needs {exc.name})")
+            missing.append(f"{label} (needs {exc.name})")
             continue
         module.register(sub)
     if missing:

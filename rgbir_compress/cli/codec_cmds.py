@@ -12,6 +12,7 @@ from pathlib import Path
 from .. import container
 from .. import encodings as enc
 from ..codecs import get_class, names
+from ..codecs.factory import CodecUnavailable, open_codec
 from ..errors import DecodeError, EncodeError
 from ..frame import ImagePair
 
@@ -23,7 +24,6 @@ def _fail(cmd: str, message: str) -> int:
 
 def availability(name: str) -> tuple[str, str]:
     """(quality help, 'available' | 'unavailable: why') for one registered codec."""
-    from ..eval.runner import CodecUnavailable, open_codec
 
     try:
         help_text = get_class(name).quality_help
@@ -45,8 +45,7 @@ def cmd_codecs(args: argparse.Namespace) -> int:
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
-    from ..eval.images import load_rgb, load_thermal
-    from ..eval.runner import CodecUnavailable, open_codec
+    from ..imageio import load_rgb, load_thermal
 
     try:
         rgb, thermal = load_rgb(args.rgb), load_thermal(args.ir)
@@ -54,8 +53,6 @@ def cmd_encode(args: argparse.Namespace) -> int:
         return _fail("encode", f"cannot read input image: {exc}")
     try:
         codec = open_codec(args.codec, device=args.device)
-    except KeyError as exc:
-        return _fail("encode", exc.args[0])
     except CodecUnavailable as exc:
         return _fail("encode", str(exc))
     try:
@@ -76,8 +73,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
-    from ..eval.images import save_rgb, save_thermal
-    from ..eval.runner import CodecUnavailable, open_codec
+    from ..imageio import save_rgb, save_thermal
 
     try:
         cp = container.load(args.input)

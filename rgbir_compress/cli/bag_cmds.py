@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from .bagio import STORAGES
-from .safety import OutputExistsError, leftover_partials
+from ..bag.bagio import STORAGES
+from ..bag.safety import OutputExistsError, leftover_partials
+from ..codecs.factory import CodecUnavailable
 
 EPILOG = ("The input is only read. Output is written under a hidden .NAME.partial-* folder and renamed "
           "when complete; an existing output is replaced only with --force.")
@@ -103,13 +104,13 @@ def _guarded(run: Callable[[], str], output: Path | None) -> int:
     except KeyboardInterrupt as exc:
         print(f"\ninterrupted ({exc or 'Ctrl-C'}); no output written", file=sys.stderr)
         return 130
-    except (OutputExistsError, FileNotFoundError, ValueError, KeyError) as exc:
+    except (OutputExistsError, FileNotFoundError, ValueError, KeyError, CodecUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
 
 def _compress(args: argparse.Namespace) -> int:
-    from .compress import CompressOptions, compress_bag
+    from ..bag.compress import CompressOptions, compress_bag
 
     opts = CompressOptions(
         rgb_topic=args.rgb_topic, ir_topic=args.ir_topic, out_topic=args.out_topic, codec=args.codec,
@@ -120,7 +121,7 @@ def _compress(args: argparse.Namespace) -> int:
 
 
 def _decompress(args: argparse.Namespace) -> int:
-    from .decompress import DecompressOptions, decompress_bag
+    from ..bag.decompress import DecompressOptions, decompress_bag
 
     opts = DecompressOptions(topics=args.topics, rgb_topic=args.rgb_topic, ir_topic=args.ir_topic,
                              storage=args.storage, force=args.force, progress=args.progress,
@@ -129,7 +130,7 @@ def _decompress(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from .info import bag_info, format_info
+    from ..bag.info import bag_info, format_info
 
     def run() -> str:
         info = bag_info(args.input, progress=args.progress)
@@ -139,7 +140,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from .extract import ExtractOptions, extract_bag
+    from ..bag.extract import ExtractOptions, extract_bag
 
     opts = ExtractOptions(
         rgb_topic=args.rgb_topic, ir_topic=args.ir_topic, compressed_topic=args.compressed_topic,

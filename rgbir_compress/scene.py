@@ -1,8 +1,10 @@
-"""A synthetic, time-synchronised RGB + thermal camera pair for demos, benchmarks and tests.
+"""The one synthetic, time-synchronised RGB + thermal camera pair: demos, benchmarks, synthetic
+bags, the fuzz harness and tests all draw their frames here.
 
 A textured landscape pans past the cameras while a warm object crosses it; the thermal image is
 the same scene's heat (warm where the objects are), so the pair is correlated like real footage.
-Frames are crops of a precomputed canvas, so producing one costs about a millisecond (ROS-free).
+Frames are crops of a precomputed canvas, so producing one is cheap (ROS-free), and deterministic
+for (size, seed, index): a test can regenerate the originals to measure what came back.
 """
 from __future__ import annotations
 

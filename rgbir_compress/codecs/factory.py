@@ -1,0 +1,94 @@
+"""Open any codec by name: the one way the nodes, eval, the bag tools and the CLI create codecs.
+
+`open_codec(name, device=, weights=, threads=)` passes each option only to codecs whose
+constructor takes it (learned codecs take all three, classical ones none), so one call serves every
+codec, and turns every reason a registered codec cannot run here into `CodecUnavailable`. With a
+`fallback`, a codec that is *missing* here (torch or its weights not installed) is replaced by the
+fallback, with a warning; a codec that is present but fails stays an error.
+"""
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Callable
+
+from .base import PairCodec
+from .defaults import DEFAULT_CODEC, FALLBACK_CODEC
+from .registry import get_class
+
+#: What the constructor options are called; only these are passed, only to codecs that take them.
+OPTIONS = ("device", "weights", "threads")
+
+
+class CodecUnavailable(RuntimeError):
+    """A codec that cannot be opened here: an unknown name, no weights, a missing library.
+
+    The message says why ("NAME: unavailable: no weights (...)"). `missing` is True when the codec
+    is simply not installed here (torch or its weights absent): the case a fallback covers.
+    """
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+def takes(name: str, option: str) -> bool:
+    """Whether codec `name`'s constructor accepts `option` (e.g. only learned codecs take weights)."""
+    return option in inspect.signature(get_class(name).__init__).parameters
+
+
+def _create(name: str, device: str | None, weights: str | None, threads: int | None) -> PairCodec:
+    from .learned.weights import MissingWeightsError
+
+    try:
+        cls = get_class(name)
+    except KeyError as exc:
+        raise CodecUnavailable(str(exc.args[0] if exc.args else exc)) from exc
+    except ImportError as exc:  # the codec's module does not import here (missing library)
+        raise CodecUnavailable(f"{name}: unavailable: {type(exc).__name__}: {exc}", missing=True) from exc
+    accepted = inspect.signature(cls.__init__).parameters
+    given = {"device": device, "weights": weights or None, "threads": threads}
+    try:
+        return cls(**{k: v for k, v in given.items() if k in accepted and v is not None})
+    except MissingWeightsError as exc:
+        raise CodecUnavailable(f"{name}: unavailable: no weights ({exc})", missing=True) from exc
+    except (ImportError, FileNotFoundError) as exc:
+        raise CodecUnavailable(f"{name}: unavailable: {type(exc).__name__}: {exc}", missing=True) from exc
+    except (OSError, RuntimeError) as exc:
+        raise CodecUnavailable(f"{name}: unavailable: {type(exc).__name__}: {exc}") from exc
+
+
+def open_codec(name: str, *, device: str | None = "auto", weights: str | None = None, threads: int | None = 0,
+               fallback: str | None = None, warn: Callable[[str], None] | None = None) -> PairCodec:
+    """Codec `name` ready to code. Raises CodecUnavailable; an invalid weights file (ValueError)
+    propagates as it is. With `fallback`, a codec missing here is replaced by codec `fallback`
+    (opened with the same device and threads, without the weights meant for `name`) and `warn`
+    (default: warnings.warn) is told so."""
+    try:
+        return _create(name, device, weights, threads)
+    except CodecUnavailable as exc:
+        if not exc.missing or not fallback or fallback == name:
+            raise
+        (warn or _warn)(f"codec {name!r} is unavailable ({exc}); using fallback codec {fallback!r}")
+    try:
+        return _create(fallback, device, None, threads)
+    except CodecUnavailable as exc:
+        raise CodecUnavailable(f"fallback codec {fallback!r} cannot be opened either: {exc}") from exc
+
+
+def default_codec_name() -> str:
+    """The project's default codec (codecs/defaults.py); a learned default without its weights in
+    this install gives FALLBACK_CODEC, with a warning."""
+    from .learned.weights import MissingWeightsError, weights_path
+
+    try:
+        if get_class(DEFAULT_CODEC).__module__.startswith("rgbir_compress.codecs.learned"):
+            weights_path(DEFAULT_CODEC)
+        return DEFAULT_CODEC
+    except (MissingWeightsError, ImportError):
+        _warn(f"{DEFAULT_CODEC!r} is unavailable here; using {FALLBACK_CODEC!r} (pass --codec to choose)")
+        return FALLBACK_CODEC
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
