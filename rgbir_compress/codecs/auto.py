@@ -130,7 +130,9 @@ def calibrate(name: str, size: tuple[int, int], runs: int = CALIBRATION_RUNS) ->
     from ..scene import SyntheticScene
 
     codec = create(name)
-    rgb, thermal = SyntheticScene(size[1], size[0]).frame(0)
+    w, h = size
+    rgb, thermal = SyntheticScene(max(h, 64), max(w, 64)).frame(0)  # the scene needs some room
+    rgb, thermal = np.ascontiguousarray(rgb[:h, :w]), np.ascontiguousarray(thermal[:h, :w])
     pair = ImagePair(rgb=rgb, thermal=thermal, rgb_encoding="rgb8", thermal_encoding="mono8")
     codec.decode(codec.encode(pair, 0.5))
     times = []
