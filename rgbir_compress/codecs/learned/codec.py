@@ -114,8 +114,9 @@ class HyperpriorCodec(LearnedPairCodec):
     name = "hyperprior"
     quality_help = "continuous rate through gain units: lambda 0.0018 (q=0) .. 0.0483 (q=1), log-linear"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, device: str = "auto", weights: str | None = None, threads: int = 0, module=None) -> None:
+        # explicit parameters: codecs/factory.py passes only the options a constructor names
+        super().__init__(device=device, weights=weights, threads=threads, module=module)
         if self.device.type == "cpu":
             # Synthesis in channels_last: oneDNN's faster CPU convolutions (issue 18, docs/realtime.md).
             # Decoder only: the analysis transform stays as it was, because its float rounding
