@@ -127,8 +127,8 @@ def child_verify(raw: str, small: str) -> dict:
 def child_probe(codec: str, quality: float, height: int, width: int) -> dict:
     """Seconds to encode one pair (median of 3 after a warm-up)."""
     from rgbir_compress.codecs.factory import open_codec
-    from rgbir_compress.scene import SyntheticScene
     from rgbir_compress.frame import ImagePair
+    from rgbir_compress.scene import SyntheticScene
 
     scene = SyntheticScene(height, width)
     c = open_codec(codec)

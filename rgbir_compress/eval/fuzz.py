@@ -74,6 +74,9 @@ def open_codecs(names: list[str] | None = None) -> dict:
     from ..codecs import names as all_names
     from ..codecs.factory import CodecUnavailable, open_codec
 
+    unknown = [name for name in names or () if name not in all_names()]
+    if unknown:  # a wrong name is the caller's error, not a codec that is unavailable here
+        raise KeyError(f"unknown codec(s) {', '.join(unknown)}; available: {', '.join(all_names())}")
     out = {}
     for name in names or all_names():
         try:
