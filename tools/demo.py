@@ -77,7 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--bag", type=Path, help="rosbag to replay (pairs from --rgb-topic and --ir-topic)")
     ap.add_argument("--rgb-topic", default="/camera/rgb/image_raw", help="colour topic in --bag")
     ap.add_argument("--ir-topic", default="/camera/ir/image_raw", help="thermal topic in --bag")
-    ap.add_argument("--codec", help="encoder codec (default: the node's default, config/encoder.yaml)")
+    ap.add_argument("--codec", help="encoder codec (default: the node's default, auto: config/encoder.yaml)")
     ap.add_argument("--quality", type=float, help="quality in [0, 1] (default: the node's)")
     ap.add_argument("--target-kbps", type=float, help="link budget for rate control (default: off)")
     ap.add_argument("--device", help="auto, cpu, cuda (default: the node's)")
@@ -123,6 +123,7 @@ def report(s: dict) -> str:
         f"rgbir_compress demo: {s['size']} rgb8 + {s['size']} {s['thermal']} ({s['source']}) at {s['rate_hz']:g} Hz "
         f"for {s['seconds']:g} s",
         f"  codec                       {s['codec']}  ({s['model_id']}), quality {s['quality']}",
+        *([f"  chosen by codec auto        {s['auto_reason']}"] if s.get("auto_reason") else []),
         f"  pairs sent / received       {s['pairs_sent']} / {s['pairs_received']}  "
         f"(dropped to keep up: {s['encoder_drops']} by the encoder, {s.get('decoder_drops', 0)} by the decoder)",
         f"  link                        {s['link_kbps']:.1f} kbit/s  (raw images {s['raw_kbps']:.1f} kbit/s, "

@@ -40,7 +40,7 @@ class CompressOptions:
     rgb_topic: str
     ir_topic: str
     out_topic: str = "/rgbir/compressed"
-    codec: str | None = None  # None: hyperprior if its weights exist, else jpeg
+    codec: str | None = None  # None: the default, auto (codecs/defaults.py)
     quality: float = 0.5
     target_kbps: float | None = None
     slop_s: float = 0.05

@@ -2,6 +2,8 @@
 from .base import CompressedPair, PairCodec, Streams, check_quality
 from .registry import create, get_class, names, register, register_lazy
 
+register_lazy("auto", "rgbir_compress.codecs.auto:AutoCodec")  # issue 18: picks a codec per machine
+
 __all__ = [
     "CompressedPair", "PairCodec", "Streams", "check_quality",
     "create", "get_class", "names", "register", "register_lazy",

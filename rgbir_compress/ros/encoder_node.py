@@ -54,6 +54,9 @@ class EncoderNode(Node):
         p = self.params
         self.codec = open_codec(p["codec"], device=p["device"], weights=p["weights"], threads=p["threads"],
                                 fallback=p["fallback_codec"], warn=self.get_logger().warning)
+        if hasattr(self.codec, "select"):  # codec auto (codecs/auto.py): choose now, log why
+            self.codec.log = lambda level, text: getattr(self.get_logger(), level)(text)
+            self.codec.select(rate_hz=p["frame_rate"])
         self.rate = RateControlledQuality(p["quality"], p["target_kbps"])
         self.counters = Counters("rgb_in", "thermal_in", "pairs_in", "pairs_out", "drops", "rejected",
                                  "encode_failures")
@@ -178,8 +181,11 @@ class EncoderNode(Node):
             "encode_ms_p50": enc50, "encode_ms_p95": enc95,
             "latency_ms_p50": lat50, "latency_ms_p95": lat95,
             **c,
+            **getattr(self.codec, "status_values", dict)(),
         }
         problems = []
+        if values.get("auto_keeps_up") is False:
+            problems.append("codec auto: no codec keeps frame_rate here (auto_reason)")
         if c["drops"]:
             problems.append(f"{c['drops']} pairs dropped (encoder slower than input)")
         if c["rejected"]:

@@ -26,10 +26,12 @@ class ParamSpec:
 
 ENCODER_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("codec", DEFAULT_CODEC,
-              "Pair codec (`rgbir-compress codecs` lists them). Default: the shipped learned codec "
-              "(codecs/defaults.py); on a CPU it codes fewer pairs than the cameras deliver and the newest "
-              "pair wins, so a CPU-only machine wants jpeg. A learned codec without torch or its weights "
-              "makes the node warn and use fallback_codec."),
+              "Pair codec (`rgbir-compress codecs` lists them). Default auto: the best shipped learned codec "
+              "where CUDA is available, else the classical codec with the best measured rate-distortion that "
+              "keeps frame_rate at the incoming size (codecs/auto.py; the choice and its reason are logged "
+              "and in /diagnostics). A learned codec without torch or its weights makes the node warn and "
+              "use fallback_codec."),
+    ParamSpec("frame_rate", 10.0, "Camera frame rate (Hz) codec auto must keep up with.", range=(0.1, 1000.0)),
     ParamSpec("fallback_codec", FALLBACK_CODEC, "Classical codec used when `codec` cannot be loaded; empty = fail instead."),
     ParamSpec("weights", "", "Weights file for a learned codec; empty = the shipped weights."),
     ParamSpec("device", "auto", "Where a learned codec runs: auto (CUDA when present), cpu, cuda, cuda:N."),

@@ -346,4 +346,5 @@ class Probe(Node):
             "latency_ms_p95": float(np.percentile(lat, 95)) if lat.size else float("nan"),
             "encoder_drops": encoder["drops"], "decoder_drops": decoder["drops"], "encoder": encoder, "decoder": decoder,
             "codec": enc.get("codec", "?"), "model_id": enc.get("model_id", "?"), "quality": enc.get("quality", "?"),
+            "auto_reason": enc.get("auto_reason", ""),  # codec auto: why it chose `codec` (codecs/auto.py)
         }

@@ -8,6 +8,7 @@ from .base import ClassicalCodec
 from .hevc import HevcCodec
 from .jpeg import JpegCodec
 from .jpegxl import JpegxlCodec
+from . import presets  # noqa: F401  (registers the speed presets)
 from .quality_map import QualityMap
 from .webp import WebpCodec
 

@@ -114,6 +114,17 @@ class HyperpriorCodec(LearnedPairCodec):
     name = "hyperprior"
     quality_help = "continuous rate through gain units: lambda 0.0018 (q=0) .. 0.0483 (q=1), log-linear"
 
+    def __init__(self, device: str = "auto", weights: str | None = None, threads: int = 0, module=None) -> None:
+        # explicit parameters: codecs/factory.py passes only the options a constructor names
+        super().__init__(device=device, weights=weights, threads=threads, module=module)
+        if self.device.type == "cpu":
+            # Synthesis in channels_last: oneDNN's faster CPU convolutions (issue 18, docs/realtime.md).
+            # Decoder only: the analysis transform stays as it was, because its float rounding
+            # decides the latents and so the bitstream; a synthesis change moves decoded pixels by
+            # at most 1 level, as the consistency bench's channels_last decoder already does.
+            for coder in (self.module.rgb, self.module.ir):
+                coder.g_s.to(memory_format=torch.channels_last)
+
     def encode_streams(self, rgb, thermal, quality) -> Streams:
         return Streams(self._encode_one(self.module.rgb, rgb, quality),
                        self._encode_one(self.module.ir, thermal, quality))

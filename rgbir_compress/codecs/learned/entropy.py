@@ -44,6 +44,16 @@ def padded(data: bytes, symbols: int) -> bytes:
     return data + bytes(4 * symbols + 2 * len(data) + _PAD_FLOOR)
 
 
+def fast_indexes(gc, scales: Tensor) -> Tensor:
+    """`GaussianConditional.build_indexes` in one vectorised search instead of a Python loop of
+    three tensor ops per table entry (64 entries: ~190 full passes over the latent, a large share
+    of CPU coding time). Same integers: both count the table entries (all but the last) that lie
+    strictly below the bounded scale, compared in the scales' dtype (an exact upcast)."""
+    scales = gc.lower_bound_scale(scales).contiguous()
+    table = gc.scale_table[:-1].to(device=scales.device, dtype=scales.dtype)
+    return torch.bucketize(scales, table, right=False).int()
+
+
 class SafeEntropyBottleneck(EntropyBottleneck):
     """EntropyBottleneck whose decoder only ever sees zero-padded strings."""
 
@@ -58,7 +68,7 @@ class CheckedGaussianConditionalLatentCodec(GaussianConditionalLatentCodec):
     def compress(self, y: Tensor, ctx_params: Tensor) -> dict:
         scales, means = self._chunk(self.entropy_parameters(ctx_params))
         gc = self.gaussian_conditional
-        indexes = gc.build_indexes(scales)
+        indexes = fast_indexes(gc, scales)
         strings = gc.compress(y, indexes, means)
         strings = [struct.pack("<I", table_digest(indexes[i])) + s for i, s in enumerate(strings)]
         y_hat = gc.quantize(y, "dequantize", means)  # what the decoder reconstructs, no rANS decode
@@ -68,7 +78,7 @@ class CheckedGaussianConditionalLatentCodec(GaussianConditionalLatentCodec):
         (y_strings,) = strings
         scales, means = self._chunk(self.entropy_parameters(ctx_params))
         gc = self.gaussian_conditional
-        indexes = gc.build_indexes(scales)
+        indexes = fast_indexes(gc, scales)
         if tuple(indexes.shape[2:4]) != tuple(shape):
             raise DecodeError(f"latent grid {tuple(indexes.shape[2:4])} does not match the declared {tuple(shape)}")
         payloads = []
