@@ -143,9 +143,17 @@ def load_model_state(model: torch.nn.Module, path: str | Path) -> dict:
     return blob
 
 
+def grown_inputs(own: torch.Tensor, stored: torch.Tensor) -> bool:
+    """A weight whose layer now takes more input channels (dim 1), all else equal."""
+    return (own.dim() == stored.dim() >= 2 and own.shape[1] > stored.shape[1]
+            and own.shape[:1] + own.shape[2:] == stored.shape[:1] + stored.shape[2:])
+
+
 def load_matching_state(model: torch.nn.Module, path: str | Path) -> list[str]:
     """Warm-start the parts of `model` that a stored model shares with it (same name, same
-    shape) and return the names of the tensors left at their initialisation.
+    shape, or a weight whose layer gained input channels: stored columns, zeros for the new
+    ones, so the layer computes what it did while its new inputs are zero) and return the
+    names of the tensors left at their initialisation.
 
     For ablations: a variant with a block removed or swapped starts from the full model's
     weights, so the comparison measures the block rather than a different training length.
@@ -155,6 +163,10 @@ def load_matching_state(model: torch.nn.Module, path: str | Path) -> list[str]:
     own = model.state_dict()
     fits = {k: v for k, v in state.items()
             if k in own and own[k].shape == v.shape and not k.endswith(TABLE_SUFFIXES)}
+    for k, v in state.items():  # grown inputs (new channels appended to a layer's input): zero-padded
+        if k in own and k not in fits and not k.endswith(TABLE_SUFFIXES) and grown_inputs(own[k], v):
+            fits[k] = torch.zeros_like(own[k])
+            fits[k][:, : v.shape[1]] = v
     if not fits:
         raise ValueError(f"{path}: no tensor of it fits the model (a different architecture?)")
     fits.update({k: state.get(k, v) for k, v in own.items() if k.endswith(TABLE_SUFFIXES)})

@@ -78,6 +78,8 @@ def build_model(cfg: TrainConfig, device: torch.device) -> nn.Module:
     model = zoo.build(cfg.arch, **cfg.model)
     if cfg.init_from and cfg.init_partial:
         fresh = load_matching_state(model, cfg.init_from)
+        if hasattr(model, "after_partial_load"):  # an architecture that seeds its new parts
+            model.after_partial_load(fresh)
         shown = ", ".join(fresh[:4]) + (", ..." if len(fresh) > 4 else "")
         print(f"warm start from {cfg.init_from}: {len(fresh)} tensors kept their initialisation"
               + (f" ({shown})" if fresh else ""))
