@@ -24,7 +24,8 @@ from rgbir_compress.frame import ImagePair
 TINY = {"N": 16, "M": 24, "N_ir": 16, "M_ir": 16, "slices": 3, "ctx": 16, "heads": 2, "window": 4,
         "swin_depth": 2, "cross_depth": 1, "ctx_heads": 2, "agents": 2, "levels": 3}
 ABLATIONS = [{"lceb": False}, {"lcfb": False}, {"direction": "rgb_to_ir"}, {"direction": "none"},
-             {"lceb": False, "lcfb": False}]
+             {"lceb": False, "lcfb": False}, {"cross": "inclusive"}, {"cross": "inclusive", "lcfb": False},
+             {"cross": "inclusive", "direction": "rgb_to_ir"}]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -120,9 +121,10 @@ def test_truncated_streams_raise_decode_error(codec):
         codec.decode(cp)
 
 
+@pytest.mark.parametrize("cross", ["previous", "inclusive"])
 @pytest.mark.parametrize("direction", ["ir_to_rgb", "rgb_to_ir"])
-def test_slices_decode_to_the_encoder_latents(direction):
-    model = ready(build(direction=direction))
+def test_slices_decode_to_the_encoder_latents(direction, cross):
+    model = ready(build(direction=direction, cross=cross))
     rgb_hw, ir_hw = (100, 150), (50, 61)
     rgb, ir = torch.rand(1, 3, 128, 192), torch.rand(1, 1, 64, 64)
     with torch.inference_mode():
@@ -145,11 +147,15 @@ def model_latent_shapes(rgb_hw, ir_hw):
     return {"rgb": latent_shapes(rgb_hw), "ir": latent_shapes(ir_hw)}
 
 
-def test_colour_slice_k_depends_on_thermal_slices_before_k_only():
+@pytest.mark.parametrize("cross,reach", [("previous", 0), ("inclusive", 1)])
+def test_colour_slice_k_depends_on_the_stated_thermal_slices(cross, reach):
     """Gradients of each colour slice's likelihood with respect to the thermal latent: nonzero
-    exactly on thermal slices < k (through LCFB), and the thermal never depends on the colour."""
-    model = build()
-    for mod in model.entropy.codecs["rgb"].fusions:  # zero-initialised: give them weights
+    exactly on thermal slices < k ("previous") or <= k ("inclusive", slice 0 included), and the
+    thermal never depends on the colour."""
+    model = build(cross=cross)
+    rgb_codec = model.entropy.codecs["rgb"]
+    extra = [rgb_codec.fusion0] if cross == "inclusive" else []
+    for mod in [*rgb_codec.fusions, *extra]:  # zero-initialised: give them weights
         torch.nn.init.normal_(mod.proj.weight, std=0.1)
     model.eval()
     y_rgb = torch.randn(1, TINY["M"], 4, 4, requires_grad=True)
@@ -161,8 +167,8 @@ def test_colour_slice_k_depends_on_thermal_slices_before_k_only():
     for k, lik in enumerate(out["likelihoods"]["rgb"]["y"].split(sizes_rgb, 1)):
         (g,) = torch.autograd.grad(lik.log().sum(), y_ir, retain_graph=True, allow_unused=True)
         per_slice = [0.0 if g is None else g[:, edges[j]:edges[j + 1]].abs().sum().item() for j in range(len(sizes_ir))]
-        assert all(v > 0 for v in per_slice[:k]), (k, per_slice)
-        assert all(v == 0 for v in per_slice[k:]), (k, per_slice)
+        assert all(v > 0 for v in per_slice[: k + reach]), (k, per_slice)
+        assert all(v == 0 for v in per_slice[k + reach:]), (k, per_slice)
     lik_ir = out["likelihoods"]["ir"]
     (g,) = torch.autograd.grad(lik_ir["y"].log().sum() + lik_ir["z"].log().sum(), y_rgb, allow_unused=True)
     assert g is None or not g.abs().sum()
@@ -250,3 +256,27 @@ def test_default_size():
     kmac_per_pixel = counter.get_total_flops() / 2 / (128 * 128) / 1e3
     assert 3e6 < params < 6e6, params
     assert 40 < kmac_per_pixel < 90, kmac_per_pixel
+
+
+def test_inclusive_warm_start_from_a_previous_model_codes_as_it_did(tmp_path):
+    """cross="inclusive" warm-started from a trained "previous" model (grown slice-0 inputs
+    zero-padded, the cross-context nets seeded from the source's slice contexts, zero fusion
+    projections): the same loss and terms at step 0, so a fine-tune measures what it learns."""
+    from rgbir_compress.train.warm_start import load_matching_state, seed_new_parts
+
+    old = build()
+    with torch.no_grad():  # "trained": every weight away from its initialisation
+        for p in old.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    path = tmp_path / "old.pth"
+    torch.save({"state_dict": old.state_dict()}, path)
+    new = build(cross="inclusive")
+    fresh = load_matching_state(new, path)
+    assert "entropy.codecs.rgb.slices.0.entropy_parameters.0.weight" not in fresh  # grown, zero-padded
+    seed_new_parts(new, fresh)
+    x, t, q = torch.rand(2, 3, 64, 64), torch.rand(2, 1, 64, 64), torch.tensor([0.1, 0.8])
+    old.eval(), new.eval()
+    with torch.no_grad():
+        a, b = old(x, t, q), new(x, t, q)
+    for key in a:
+        assert torch.allclose(a[key], b[key], rtol=1e-5, atol=1e-6), key

@@ -36,7 +36,7 @@ from .config import TrainConfig
 from .data import PairCrops, read_manifest, scan_folders
 from .distributed import DistEnv
 from .sampler import EpochSampler, batches_per_epoch, repeat_for
-from .warm_start import build_warm_started, load_matching_state
+from .warm_start import build_warm_started, load_matching_state, seed_new_parts
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -79,6 +79,7 @@ def build_model(cfg: TrainConfig, device: torch.device) -> nn.Module:
     model = build_warm_started(cfg.arch, cfg.model)
     if cfg.init_from and cfg.init_partial:
         fresh = load_matching_state(model, cfg.init_from)
+        seed_new_parts(model, fresh)
         shown = ", ".join(fresh[:4]) + (", ..." if len(fresh) > 4 else "")
         print(f"warm start from {cfg.init_from}: {len(fresh)} tensors kept their initialisation"
               + (f" ({shown})" if fresh else ""))

@@ -113,9 +113,17 @@ def load_current(model: ConditionalPair, path: str | Path) -> None:
     warm_start_current(model.cur, baseline_branch(path, model.current, "init_current_from"), path)
 
 
+def grown_inputs(own: torch.Tensor, stored: torch.Tensor) -> bool:
+    """A weight whose layer now takes more input channels (dim 1), all else equal."""
+    return (own.dim() == stored.dim() >= 2 and own.shape[1] > stored.shape[1]
+            and own.shape[:1] + own.shape[2:] == stored.shape[:1] + stored.shape[2:])
+
+
 def load_matching_state(model: torch.nn.Module, path: str | Path) -> list[str]:
     """Warm-start the parts of `model` that a stored model shares with it (same name, same
-    shape) and return the names of the tensors left at their initialisation.
+    shape, or a weight whose layer gained input channels: stored columns, zeros for the new
+    ones, so the layer computes what it did while its new inputs are zero) and return the
+    names of the tensors left at their initialisation.
 
     For ablations: a variant with a block removed or swapped starts from the full model's
     weights, so the comparison measures the block rather than a different training length.
@@ -125,9 +133,23 @@ def load_matching_state(model: torch.nn.Module, path: str | Path) -> list[str]:
     own = model.state_dict()
     fits = {k: v for k, v in state.items()
             if k in own and own[k].shape == v.shape and not k.endswith(TABLE_SUFFIXES)}
+    for k, v in state.items():  # grown inputs (new channels appended to a layer's input): zero-padded
+        if k in own and k not in fits and not k.endswith(TABLE_SUFFIXES) and grown_inputs(own[k], v):
+            fits[k] = torch.zeros_like(own[k])
+            fits[k][:, : v.shape[1]] = v
     if not fits:
         raise ValueError(f"{path}: no tensor of it fits the model (a different architecture?)")
     fits.update({k: state.get(k, v) for k, v in own.items() if k.endswith(TABLE_SUFFIXES)})
     fit_table_buffers(model, fits)
     model.load_state_dict(fits, strict=False)
     return sorted(k for k in own if k not in fits and not k.endswith(TABLE_SUFFIXES))
+
+
+def seed_new_parts(model: torch.nn.Module, fresh: list[str]) -> None:
+    """After `load_matching_state`: seed what a new architecture part can take from stored ones.
+    The joint codec's "inclusive" cross-modal context nets (channel_context.py) start as the
+    source's own slice-context nets, so a warm start from a "previous" model codes as it did."""
+    e = getattr(model, "entropy", None)
+    if (e is not None and getattr(e, "inclusive", False)
+            and any(k.startswith(f"entropy.codecs.{e.target}.cross_contexts.") for k in fresh)):
+        e.codecs[e.target].seed_cross_contexts(e.codecs[e.source])

@@ -10,12 +10,22 @@ Per modality m (colour "rgb", thermal "ir") and slice k = 0 .. S-1 (gained laten
 The *source* s of the cross-modal context is the thermal for direction "ir_to_rgb" (the
 design's choice) and the colour for "rgb_to_ir"; "none" has no cross-modal context.
 
+`cross` says which source slices the target's slice k sees:
+    "previous"   crs_k = LCFB(ctx_t,k, align(ctx_s,k)), k >= 1: the source's own context of its
+                 slices < k (the first shipped design). Slice 0 of the target, which carries about
+                 40 % of its bits, gets no cross-modal context at all.
+    "inclusive"  crs_k = LCFB(q_t,k, align(X_k(y_hat_s,0 .. y_hat_s,k))), every k: a context net of
+                 the target's own over the source's slices up to and including k, so the target's
+                 slice 0 sees the source's slice 0. q_t,0 is a projection of the target's hyperprior
+                 side information, q_t,k = ctx_t,k for k >= 1.
+
 Exact dependency order, so that both modalities decode in parallel and the thermal never waits
 for the colour: slice k of either modality depends on its own hyperprior and on slices 0 .. k-1
 of *both* modalities, never on slice k or later of the other. ctx_s,k is exactly the context the
 source computes for its own slice k (from its slices < k), so the cross-modal term costs one
 fusion per slice. Schedule: z_rgb || z_ir, then for k = 0 .. S-1: slice k of rgb || slice k of
-ir, then g_s(rgb) || g_s(ir). (Here the two lanes run one after the other in one process; no
+ir, then g_s(rgb) || g_s(ir). With cross="inclusive" the target's slice k waits for the source's
+slice k instead (a pipeline one slice deep; the source still never waits for the target). (Here the two lanes run one after the other in one process; no
 lane ever reads the other's pixels or synthesis features.)
 
 What CompressAI provides and is used: `EntropyBottleneck`, `GainHyperLatentCodec` (z with gain
@@ -38,6 +48,7 @@ from .entropy import CheckedGaussianConditionalLatentCodec, SafeEntropyBottlenec
 from .layers import hyper_analysis, hyper_synthesis
 
 MODALITIES = ("rgb", "ir")
+CROSS = ("previous", "inclusive")
 DIRECTIONS = {"ir_to_rgb": ("ir", "rgb"), "rgb_to_ir": ("rgb", "ir"), "none": None}  # (source, target)
 #: (y_gain, z_gain, y_gain_inv, z_gain_inv), each (B, C, 1, 1)
 Gains = tuple[Tensor, Tensor, Tensor, Tensor]
@@ -68,32 +79,45 @@ class SliceContext(nn.Sequential):
         super().__init__(*layers)
 
 
+def make_fusion(kind: str, ctx: int, heads: int, agents: int) -> nn.Module:
+    return LCFB(ctx, heads, agents) if kind == "lcfb" else ConcatFusion(ctx)
+
+
 class ModalityChannelCodec(nn.Module):
     """One modality's hyperprior and slices; `fusion` ("lcfb", "concat" or "none") adds the
-    cross-modal slot of a target modality."""
+    cross-modal slot of a target modality, fed as `cross` says (module docstring) from a source
+    of `src_M` latent channels."""
 
     def __init__(self, M: int, N: int, slices: int, ctx: int, lceb: bool, fusion: str,
-                 heads: int, agents: int) -> None:
+                 heads: int, agents: int, cross: str = "previous", src_M: int = 0) -> None:
         super().__init__()
+        if cross not in CROSS:
+            raise ValueError(f"cross must be one of {CROSS}, got {cross!r}")
         self.sizes = slice_sizes(M, slices)
         self.fusion = fusion
+        self.inclusive = cross == "inclusive" and fusion != "none"
         self.hyper = GainHyperLatentCodec(SafeEntropyBottleneck(N), hyper_analysis(N, M), hyper_synthesis(N, M))
         self.contexts = nn.ModuleList(
             SliceContext(sum(self.sizes[:k]), ctx, lceb, heads) for k in range(1, slices)
         )
-        if fusion == "lcfb":
-            self.fusions = nn.ModuleList(LCFB(ctx, heads, agents) for _ in range(1, slices))
-        elif fusion == "concat":
-            self.fusions = nn.ModuleList(ConcatFusion(ctx) for _ in range(1, slices))
+        if fusion in ("lcfb", "concat"):
+            self.fusions = nn.ModuleList(make_fusion(fusion, ctx, heads, agents) for _ in range(1, slices))
         elif fusion == "none":
             self.fusions = None
         else:
             raise ValueError(f"fusion must be 'lcfb', 'concat' or 'none', got {fusion!r}")
         side = 2 * M
+        if self.inclusive:  # slice 0's query, its fusion, and one source context net per slice
+            src_sizes = slice_sizes(src_M, slices)
+            self.side_query = nn.Conv2d(side, ctx, 1)
+            self.fusion0 = make_fusion(fusion, ctx, heads, agents)
+            self.cross_contexts = nn.ModuleList(
+                SliceContext(sum(src_sizes[: k + 1]), ctx, lceb, heads) for k in range(slices))
         hidden = max(2 * ctx, 4 * max(self.sizes))
         self.slices = nn.ModuleList()
         for k, size in enumerate(self.sizes):
             in_ch = side if k == 0 else side + ctx * (2 if self.fusions is not None else 1)
+            in_ch += ctx if (k == 0 and self.inclusive) else 0
             self.slices.append(CheckedGaussianConditionalLatentCodec(
                 entropy_parameters=entropy_parameters(in_ch, 2 * size, hidden), quantizer="ste"))
 
@@ -101,15 +125,35 @@ class ModalityChannelCodec(nn.Module):
         """Context of slice k from this modality's decoded slices 0 .. k-1 (None for k = 0)."""
         return None if k == 0 else self.contexts[k - 1](torch.cat(hats[:k], 1))
 
+    def cross_context(self, k: int, src_hats: list[Tensor]) -> Tensor:
+        """("inclusive") the target's context of the source's decoded slices 0 .. k."""
+        return self.cross_contexts[k](torch.cat(src_hats[: k + 1], 1))
+
     def params(self, k: int, side: Tensor, ctx: Tensor | None, src_ctx: Tensor | None) -> Tensor:
         """Input of slice k's entropy parameters. A target whose source is absent (stage one
         trains the colour alone) gets zeros in the cross-modal slot."""
-        if k == 0:
+        if k == 0 and not self.inclusive:
             return side
-        parts = [side, ctx]
+        query, fusion = (self.side_query(side), self.fusion0) if k == 0 else (ctx, None)
+        parts = [side] if k == 0 else [side, ctx]
         if self.fusions is not None:
-            parts.append(self.fusions[k - 1](ctx, src_ctx) if src_ctx is not None else torch.zeros_like(ctx))
+            fusion = fusion or self.fusions[k - 1]
+            parts.append(fusion(query, src_ctx) if src_ctx is not None else torch.zeros_like(query))
         return torch.cat(parts, 1)
+
+    def seed_cross_contexts(self, source: "ModalityChannelCodec") -> None:
+        """Warm start of an "inclusive" target from a "previous" model: X_k starts as the source's
+        own context net of slice k (its slices < k), with zero weights on the extra slice k, so
+        the warm-started model codes exactly as the stored one until training moves it."""
+        for k in range(1, len(self.cross_contexts)):
+            own, src = self.cross_contexts[k].state_dict(), source.contexts[k - 1].state_dict()
+            for name, value in src.items():
+                if own[name].shape == value.shape:
+                    own[name] = value.clone()
+                else:  # the first convolution: zero-pad the input channels of slice k
+                    own[name] = torch.zeros_like(own[name])
+                    own[name][:, : value.shape[1]] = value
+            self.cross_contexts[k].load_state_dict(own)
 
 
 class CrossModalEntropyModel(nn.Module):
@@ -121,17 +165,19 @@ class CrossModalEntropyModel(nn.Module):
 
     def __init__(self, M_rgb: int, N_rgb: int, M_ir: int, N_ir: int, slices: int = 4, ctx: int = 64,
                  lceb: bool = True, lcfb: bool = True, direction: str = "ir_to_rgb", heads: int = 2,
-                 agents: int = 4) -> None:
+                 agents: int = 4, cross: str = "previous") -> None:
         super().__init__()
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {sorted(DIRECTIONS)}, got {direction!r}")
         self.slices = slices
         pair = DIRECTIONS[direction]
         self.source, self.target = pair if pair else (None, None)
+        self.inclusive = cross == "inclusive" and pair is not None
         dims = {"rgb": (M_rgb, N_rgb), "ir": (M_ir, N_ir)}
         self.codecs = nn.ModuleDict({
             m: ModalityChannelCodec(*dims[m], slices, ctx, lceb,
-                                    ("lcfb" if lcfb else "concat") if m == self.target else "none", heads, agents)
+                                    ("lcfb" if lcfb else "concat") if m == self.target else "none", heads, agents,
+                                    cross, dims[self.source][0] if m == self.target else 0)
             for m in MODALITIES
         })
 
@@ -140,12 +186,17 @@ class CrossModalEntropyModel(nn.Module):
         """The slice schedule shared by training, encoding and decoding; `leaf(m, k, params)`
         codes slice k of modality m and returns its decoded (gained) values."""
         hats: dict[str, list[Tensor]] = {m: [] for m in side}
+        order = sorted(side, key=lambda m: m == self.target)  # "inclusive": the source's slice k first
         for k in range(self.slices):
             ctx = {m: self.codecs[m].context(k, hats[m]) for m in side}  # slices < k only
-            for m in side:
+            for m in order:
                 src = None
-                if m == self.target and k > 0 and self.source in ctx:
-                    src = ctx[self.source] if align is None else align(ctx[self.source])
+                if m == self.target and self.source in side and self.inclusive:
+                    src = self.codecs[m].cross_context(k, hats[self.source])  # source slices <= k
+                elif m == self.target and k > 0 and self.source in ctx:
+                    src = ctx[self.source]
+                if src is not None and align is not None:
+                    src = align(src)
                 params = self.codecs[m].params(k, side[m], ctx[m], src)
                 hats[m].append(leaf(m, k, params))
         return {m: torch.cat(h, 1) for m, h in hats.items()}

@@ -160,14 +160,15 @@ class JointPair(CompressionModel):
     def __init__(self, N: int = 64, M: int = 96, N_ir: int = 48, M_ir: int = 64, slices: int = 4,
                  ctx: int = 64, heads: int = 4, window: int = 8, swin_depth: int = 2, cross_depth: int = 1,
                  ctx_heads: int = 2, agents: int = 4, lceb: bool = True, lcfb: bool = True,
-                 direction: str = "ir_to_rgb", levels: int = 6, lambda_scale: float = 1.0) -> None:
+                 direction: str = "ir_to_rgb", levels: int = 6, lambda_scale: float = 1.0,
+                 cross: str = "previous") -> None:
         super().__init__()
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {sorted(DIRECTIONS)}, got {direction!r}")
         self.config = {"N": N, "M": M, "N_ir": N_ir, "M_ir": M_ir, "slices": slices, "ctx": ctx, "heads": heads,
                        "window": window, "swin_depth": swin_depth, "cross_depth": cross_depth,
                        "ctx_heads": ctx_heads, "agents": agents, "lceb": lceb, "lcfb": lcfb,
-                       "direction": direction, "levels": levels, "lambda_scale": lambda_scale}
+                       "direction": direction, "levels": levels, "lambda_scale": lambda_scale, "cross": cross}
         self.lambda_scale = lambda_scale  # training only: lambda(q) = lambda_scale * lambda_of(q)
         self.g_a_rgb = ColourAnalysis(N, M, heads, window, swin_depth)
         self.g_s_rgb = ColourSynthesis(N, M, heads, window, swin_depth)
@@ -180,15 +181,16 @@ class JointPair(CompressionModel):
         })
         self.gains = nn.ModuleDict({"rgb": QualityGains(levels, M, N), "ir": QualityGains(levels, M_ir, N_ir)})
         self.entropy = CrossModalEntropyModel(M, N, M_ir, N_ir, slices, ctx, lceb, lcfb, direction,
-                                              ctx_heads, agents)
+                                              ctx_heads, agents, cross)
         self.stage = "joint"
 
     # -- training stages ------------------------------------------------------------------
     def thermal_and_cross_modules(self) -> list[nn.Module]:
         """What stage one neither runs nor trains."""
         mods: list[nn.Module] = [self.g_a_ir, self.g_s_ir, self.exchange, self.gains["ir"], self.entropy.codecs["ir"]]
-        fusions = self.entropy.codecs["rgb"].fusions
-        return mods + ([fusions] if fusions is not None else [])
+        rgb = self.entropy.codecs["rgb"]
+        cross = [rgb.side_query, rgb.fusion0, rgb.cross_contexts] if rgb.inclusive else []
+        return mods + ([rgb.fusions] if rgb.fusions is not None else []) + cross
 
     def set_stage(self, stage: str) -> None:
         """'y': the colour branch alone (design stage one); 'joint': everything (stage two)."""
