@@ -53,3 +53,29 @@ def shared_data_or_skip() -> Path:
     if not (SHARED_DATA / "manifest.csv").is_file():
         pytest.skip("../shared/data/rgbir is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def ros_context():
+    """rclpy in this process, in a DDS domain of its own (from the pid), with the loopback Fast DDS
+    profile; the environment is restored afterwards. Modules that use it importorskip rclpy."""
+    import random
+
+    import rclpy
+
+    from rgbir_compress.testing.loopback import FASTDDS_PROFILE
+
+    saved = {k: os.environ.get(k) for k in ("ROS_DOMAIN_ID", "FASTRTPS_DEFAULT_PROFILES_FILE")}
+    domain = random.Random(os.getpid()).randint(20, 99)
+    os.environ["ROS_DOMAIN_ID"] = str(domain)
+    os.environ.setdefault("FASTRTPS_DEFAULT_PROFILES_FILE", str(FASTDDS_PROFILE))
+    rclpy.init()
+    try:
+        yield domain
+    finally:
+        rclpy.try_shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

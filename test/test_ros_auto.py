@@ -9,29 +9,11 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 pytest.importorskip("rgbir_compress.msg")
 
-from rgbir_compress.testing.loopback import FASTDDS_PROFILE, NodePair, Probe  # noqa: E402
+from rgbir_compress.testing.loopback import NodePair, Probe  # noqa: E402
 from rgbir_compress.scene import SyntheticScene  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 UP_TIMEOUT_S = 60.0
-
-
-@pytest.fixture(scope="module")
-def ros_context():
-    saved = {k: os.environ.get(k) for k in ("ROS_DOMAIN_ID", "FASTRTPS_DEFAULT_PROFILES_FILE")}
-    domain = 20 + os.getpid() % 80
-    os.environ["ROS_DOMAIN_ID"] = str(domain)
-    os.environ.setdefault("FASTRTPS_DEFAULT_PROFILES_FILE", str(FASTDDS_PROFILE))
-    rclpy.init()
-    try:
-        yield domain
-    finally:
-        rclpy.try_shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _run(ros_context, tmp_path, tag: str, encoder_params: dict):

@@ -6,7 +6,6 @@ Every run has its own namespace and DDS domain; every wait has a deadline.
 from __future__ import annotations
 
 import os
-import random
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -26,30 +25,11 @@ from rgbir_compress.container.message import to_message  # noqa: E402
 from rgbir_compress.frame import ImagePair, Stamp  # noqa: E402
 from rgbir_compress.msg import CompressedRGBIR  # noqa: E402
 from rgbir_compress.ros.messages import to_image as array_to_image  # noqa: E402
-from rgbir_compress.testing.loopback import FASTDDS_PROFILE, NodePair, NodeProcess, Probe, node_command, ros_env  # noqa: E402
+from rgbir_compress.testing.loopback import NodePair, NodeProcess, Probe, node_command, ros_env  # noqa: E402
 from rgbir_compress.scene import SyntheticScene  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 UP_TIMEOUT_S = 60.0
-
-
-@pytest.fixture(scope="module")
-def ros_context(tmp_path_factory):
-    """rclpy in this process, in a DDS domain of its own, with the loopback Fast DDS profile."""
-    saved = {k: os.environ.get(k) for k in ("ROS_DOMAIN_ID", "FASTRTPS_DEFAULT_PROFILES_FILE")}
-    domain = random.Random(os.getpid()).randint(20, 99)
-    os.environ["ROS_DOMAIN_ID"] = str(domain)
-    os.environ.setdefault("FASTRTPS_DEFAULT_PROFILES_FILE", str(FASTDDS_PROFILE))
-    rclpy.init()
-    try:
-        yield domain
-    finally:
-        rclpy.try_shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _start(ros_context, tmp_path_factory, tag: str, encoder_params: dict, decoder_params: dict | None = None,

@@ -96,14 +96,11 @@ def _machine() -> dict:
 
 
 def _device_train(args: argparse.Namespace) -> int:
-    from ..train.config import TrainConfig
+    from .train_cmds import load_config
 
     t0 = float(os.environ.get("DEVICE_T0") or time.time())
-    try:
-        cfg = TrainConfig.from_yaml(args.config, args.overrides)
-        cfg.data_source()
-    except (ValueError, TypeError, OSError) as exc:
-        print(f"rgbir-compress device-train: error: {exc}", file=sys.stderr)
+    cfg = load_config(args, "device-train")
+    if cfg is None:
         return 2
     cfg.time_budget_min = max(1e-3, args.minutes - (time.time() - t0) / 60)  # <= 0 would mean no budget
     out = Path(args.out)

@@ -34,14 +34,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.set_defaults(func=_export)
 
 
-def _train(args: argparse.Namespace) -> int:
+def load_config(args: argparse.Namespace, command: str):
+    """The run's TrainConfig from --config and key=value overrides, or None after printing why."""
     from ..train.config import TrainConfig
 
     try:
         cfg = TrainConfig.from_yaml(args.config, args.overrides)
         cfg.data_source()
     except (ValueError, TypeError, OSError) as exc:
-        print(f"rgbir-compress train: error: {exc}", file=sys.stderr)
+        print(f"rgbir-compress {command}: error: {exc}", file=sys.stderr)
+        return None
+    return cfg
+
+
+def _train(args: argparse.Namespace) -> int:
+    cfg = load_config(args, "train")
+    if cfg is None:
         return 2
     if args.print_config:
         print(json.dumps(cfg.to_dict(), indent=2))
