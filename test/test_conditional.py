@@ -77,7 +77,7 @@ def test_container_round_trip_carries_and_uses_the_coefficients(codec):
     assert cp.codec == "conditional" and cp.model_id == "conditional@untracked"
     assert cp.affine_gamma.dtype == np.float32 and cp.affine_gamma.shape == (64,)
     assert cp.affine_beta.dtype == np.float32 and cp.affine_beta.shape == (64,)
-    assert cp.num_bytes == len(cp.rgb_data) + len(cp.thermal_data) + 512
+    assert cp.byte_count().total == len(cp.rgb_data) + len(cp.thermal_data) + 512 == cp.byte_count().rgb + cp.byte_count().thermal
     back = container.loads(container.dumps(cp))
     np.testing.assert_array_equal(back.affine_gamma, cp.affine_gamma)
     np.testing.assert_array_equal(back.affine_beta, cp.affine_beta)

@@ -38,7 +38,7 @@ assert max(err) < 8, err
 for absent in ("rclpy", "torch"):
     assert importlib.util.find_spec(absent) is None, absent + " should not be installed here"
     assert absent not in sys.modules
-print("round trip ok", cp.num_bytes, "bytes")
+print("round trip ok", cp.byte_count().total, "bytes")
 """
 
 

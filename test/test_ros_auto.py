@@ -1,4 +1,4 @@
-"""Issue 18: the encoder node on its default codec (auto) logs and diagnoses what it chose and
+"""The encoder node on its default codec (auto) logs and diagnoses what it chose and
 why, follows the incoming image size, and an explicit codec always wins."""
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_default_auto_logs_and_publishes_its_choice(ros_context, tmp_path) -> No
     assert log.count("codec auto -> ") >= 2 and "640x512" in log and "64x48" in log, log[-3000:]
     assert diag["auto_codec"] == diag["codec"] and diag["codec"] in diag["auto_reason"], diag
     assert "64x48" in diag["auto_reason"] and diag["auto_keeps_up"] == "True", diag
-    assert diag["auto_reason"].startswith(("no CUDA", "CUDA")), diag
+    assert "best measured rate-distortion" in diag["auto_reason"], diag
 
 
 @pytest.mark.timeout(180)

@@ -75,7 +75,7 @@ def speed(codec, device: str, size: tuple[int, int], batch: int, repeat: int) ->
     e, d = statistics.median(enc), statistics.median(dec)
     return {"size": f"{size[0]}x{size[1]}", "batch": batch, "encode_ms_per_pair": e, "decode_ms_per_pair": d,
             "encode_pairs_s": 1e3 / e, "decode_pairs_s": 1e3 / d, "round_trip_pairs_s": 1e3 / (e + d),
-            "bytes_per_pair": float(np.mean([cp.num_bytes for cp in cps]))}
+            "bytes_per_pair": float(np.mean([cp.byte_count().total for cp in cps]))}
 
 
 def cross_device(name: str, dev_a: str, dev_b: str, n: int, size: tuple[int, int]) -> dict:

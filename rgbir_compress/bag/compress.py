@@ -146,7 +146,8 @@ class _Compressor(bagio.PassThrough):
             int(opts.slop_s * 1e9), max_lag_ns=int(opts.max_lag_s * 1e9))
         self.pool: OrderedPool[list[_Job]] = OrderedPool(opts.jobs)
         self.held: list[tuple[_Job, ImagePair, float]] = []  # the batch being gathered
-        self.batch = opts.batch or (GPU_BATCH if getattr(getattr(codec, "device", None), "type", "") == "cuda" else 1)
+        self.batch = opts.batch or 1  # set per image size: a codec says whether it batches
+        self.sizes: set[tuple[int, int]] = set()
         self.rate = RateControlledQuality(opts.quality, opts.target_kbps or 0.0)
         self.submitted = 0
 
@@ -204,6 +205,11 @@ class _Compressor(bagio.PassThrough):
         quality = self.rate.quality
         if self.held and (self.held[0][2] != quality or self.held[0][1].rgb.shape != pair.rgb.shape):
             self._submit()
+        size = (pair.rgb.shape[1], pair.rgb.shape[0])
+        if size not in self.sizes:  # auto chooses for this size here, before the batch size is set
+            self.sizes.add(size)
+            self.codec.prepare(size)
+            self.batch = self.opts.batch or (GPU_BATCH if self.codec.batches else 1)
         self.held.append((_Job(rgb.log_time, rgb.stamp.ns / 1e9, rgb.topic, sample), pair, quality))
         if len(self.held) >= self.batch:
             self._submit()
@@ -237,7 +243,8 @@ class _Compressor(bagio.PassThrough):
         if psnrs is not None:
             rep.psnr_rgb.append(psnrs[0])
             rep.psnr_ir.append(psnrs[1])
-        self.rate.sent(len(data), job.stamp_s)  # the interval from message stamps
+        # payload bytes, as the encoder node counts them (ByteCount); the interval from message stamps
+        self.rate.sent(cp.byte_count().total, job.stamp_s)
 
 
 def compress_bag(src: str | Path, dst: str | Path, opts: CompressOptions,
@@ -246,21 +253,22 @@ def compress_bag(src: str | Path, dst: str | Path, opts: CompressOptions,
     src, dst = Path(src), Path(dst)
     started = time.monotonic()
     codec = codec or open_codec(opts.codec or default_codec_name(), device=opts.device)
-    report = CompressReport(input_bytes=tree_size(src), codec=codec.name, model_id=codec.model_id)
+    report = CompressReport(input_bytes=tree_size(src))
     with bagio.open_reader(src) as reader, staged_output(dst, force=opts.force, src=src) as target:
         with bagio.open_writer(target, opts.storage) as writer:
             for key, value in bagio.custom_data(reader).items():
                 writer.set_custom_data(key, value)
             worker = _Compressor(opts, codec, reader, writer, report)
+            worker.run()
+            # what ran, from the streams written (auto chooses at the first pair of each size)
             record = bagio.tool_record(reader)
             record.setdefault("compressed_topics", {})[opts.out_topic] = {
                 "rgb_topic": opts.rgb_topic, "ir_topic": opts.ir_topic,
-                "codec": codec.name, "model_id": codec.model_id,
+                "codec": report.codec, "model_id": report.model_id,
                 "qos": {role: dump_qos_v9(bagio.qos_of(bagio.find_connections(reader, topic, IMAGE_TYPE)[0]))
                         for role, topic in (("rgb", opts.rgb_topic), ("ir", opts.ir_topic))},
             }
             writer.set_custom_data(bagio.CUSTOM_KEY, json.dumps(record, sort_keys=True))
-            worker.run()
     report.output_bytes = tree_size(dst)
     report.seconds = time.monotonic() - started
     return report

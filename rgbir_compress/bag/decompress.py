@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..codecs import PairCodec
-from ..codecs.factory import open_codec
+from ..codecs.base import PairCodec
+from ..codecs.stream_decoder import StreamDecoder
 from ..container.message import from_message
+from ..errors import DecodeError
 from ..frame import ImagePair
 from ..imagemsg import array_to_image
 from . import bagio
@@ -102,17 +103,9 @@ class _Decompressor(bagio.PassThrough):
                                       offered_qos_profiles=bagio.qos_from_record(recorded.get(role)) or fallback)
                 for name, role in ((rgb, "rgb"), (ir, "ir")))
             report.topics[topic] = (rgb, ir)
-        self.codecs: dict[str, PairCodec | Exception] = {}
+        self.streams = StreamDecoder(device=opts.device)
         self.output = OrderedOutput(writer.write)
         self.pool: OrderedPool[_Job] = OrderedPool(opts.jobs)
-
-    def _codec(self, name: str) -> PairCodec | Exception:
-        if name not in self.codecs:
-            try:
-                self.codecs[name] = open_codec(name, device=self.opts.device)
-            except Exception as exc:  # unknown codec, missing weights: every such message is skipped
-                self.codecs[name] = exc
-        return self.codecs[name]
 
     def run(self) -> None:
         bar = progress_bar(self.reader.message_count, enabled=self.opts.progress, desc="decompress")
@@ -138,9 +131,10 @@ class _Decompressor(bagio.PassThrough):
         except Exception as exc:  # undecodable bytes or failed crc: reported, run goes on
             self.report.problems.add("corrupt message", conn.topic, log_time, f"{type(exc).__name__}: {exc}")
             return
-        codec = self._codec(cp.codec)
-        if isinstance(codec, Exception):
-            self.report.problems.add("no decoder", conn.topic, log_time, str(codec))
+        try:
+            codec = self.streams.codec_for(cp.codec)
+        except DecodeError as exc:  # unknown codec, missing weights: every such message is skipped
+            self.report.problems.add("no decoder", conn.topic, log_time, str(exc))
             return
         for outcome in self.pool.submit(_Job(log_time, conn.topic, cp.codec), _decode, codec, cp):
             self._store(outcome)

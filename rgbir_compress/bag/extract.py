@@ -22,7 +22,7 @@ from PIL import Image
 
 from .. import encodings as enc
 from ..codecs import thermal16
-from ..codecs.factory import open_codec
+from ..codecs.stream_decoder import StreamDecoder
 from ..container.message import from_message
 from ..frame import ImagePair
 from ..imagemsg import image_to_array, stamp_of
@@ -90,7 +90,7 @@ class _Extractor:
         self.reader = reader
         self.root = root
         self.report = report
-        self.codec: Any = None
+        self.streams = StreamDecoder(device=opts.device)
         if opts.rgb_topic or opts.ir_topic:
             if not (opts.rgb_topic and opts.ir_topic):
                 raise ValueError("give both --rgb-topic and --ir-topic (or a compressed topic)")
@@ -142,9 +142,7 @@ class _Extractor:
             msg = self.reader.deserialize(raw, conn.msgtype)
             if conn.topic == self.compressed:
                 cp = from_message(msg)
-                if self.codec is None or self.codec.name != cp.codec:
-                    self.codec = open_codec(cp.codec, device=self.opts.device)
-                yield self.codec.decode(cp)
+                yield self.streams.decode(cp)
                 return
             role = self.roles[conn.topic]
             item = (log_time, str(msg.encoding), image_to_array(msg, ALLOWED[role], copy=True), stamp_of(msg),

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..codecs.base import ByteCount
 from ..container.message import from_message
 from . import bagio
 from .reporting import Problems, format_ns, progress_bar
@@ -56,8 +57,9 @@ class CodingStats:
         self.quality_min = min(self.quality_min, cp.quality)
         self.quality_max = max(self.quality_max, cp.quality)
         self.quality_sum += cp.quality
-        self.rgb_bytes += len(cp.rgb_data)
-        self.ir_bytes += len(cp.thermal_data) + 4 * (cp.affine_gamma.size + cp.affine_beta.size)
+        counted = ByteCount.of(cp)
+        self.rgb_bytes += counted.rgb
+        self.ir_bytes += counted.thermal
         self.rgb_pixels += cp.rgb_height * cp.rgb_width
         self.ir_pixels += cp.thermal_height * cp.thermal_width
         self.encodings[f"{cp.rgb_encoding}+{cp.thermal_encoding} {cp.rgb_width}x{cp.rgb_height}"
@@ -65,7 +67,7 @@ class CodingStats:
 
     @property
     def bpp(self) -> tuple[float, float]:
-        """Bits per pixel of the colour and thermal payloads (affine coefficients count as thermal)."""
+        """Bits per pixel of the colour and thermal payloads (ByteCount: affine coefficients count as thermal)."""
         return (8 * self.rgb_bytes / max(1, self.rgb_pixels), 8 * self.ir_bytes / max(1, self.ir_pixels))
 
 

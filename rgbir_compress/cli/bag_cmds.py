@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--quality", type=float, default=0.5, help="quality in [0, 1] (default 0.5)")
     rate.add_argument("--target-kbps", type=float, default=None,
-                      help="steer quality towards this bitrate of the compressed topic (kbit/s, from stamps)")
+                      help="steer quality towards this payload bitrate (kbit/s of both bitstreams + affine "
+                           "coefficients over message stamps; the encoder node's target_kbps)")
     p.add_argument("--psnr-every", type=int, default=10, help="decode every Nth pair for the PSNR report (0: off)")
     p.add_argument("--batch", type=int, default=0,
                    help="pairs encoded per network pass (default 0: 4 when the codec runs on a GPU, else 1)")

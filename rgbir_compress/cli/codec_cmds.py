@@ -13,6 +13,7 @@ from .. import container
 from .. import encodings as enc
 from ..codecs import get_class, names
 from ..codecs.factory import CodecUnavailable, open_codec
+from ..codecs.stream_decoder import StreamDecoder
 from ..errors import DecodeError, EncodeError
 from ..frame import ImagePair
 
@@ -65,10 +66,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail("encode", f"cannot write {args.output}: {exc}")
     rgb_px, th_px = rgb.shape[0] * rgb.shape[1], thermal.shape[0] * thermal.shape[1]
-    print(f"wrote {args.output}: {size} bytes ({args.codec} q={args.quality:g}, {cp.model_id}); "
-          f"RGB {rgb.shape[1]}x{rgb.shape[0]} {len(cp.rgb_data)} B = {8 * len(cp.rgb_data) / rgb_px:.3f} bpp, "
-          f"thermal {thermal.shape[1]}x{thermal.shape[0]} {cp.thermal_encoding} {len(cp.thermal_data)} B "
-          f"= {8 * len(cp.thermal_data) / th_px:.3f} bpp")
+    n = cp.byte_count()
+    print(f"wrote {args.output}: {size} bytes ({cp.codec} q={args.quality:g}, {cp.model_id}); "
+          f"RGB {rgb.shape[1]}x{rgb.shape[0]} {n.rgb} B = {8 * n.rgb / rgb_px:.3f} bpp, "
+          f"thermal {thermal.shape[1]}x{thermal.shape[0]} {cp.thermal_encoding} {n.thermal} B "
+          f"= {8 * n.thermal / th_px:.3f} bpp")
     return 0
 
 
@@ -85,10 +87,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         return _fail("decode", f"{args.input}: written by codec {cp.codec!r}, which this build does not have "
                                f"(available: {', '.join(names())})")
     try:
-        codec = open_codec(cp.codec, device=args.device)
-        pair = codec.decode(cp)
-    except CodecUnavailable as exc:
-        return _fail("decode", f"{args.input}: cannot decode: {exc}")
+        pair = StreamDecoder(device=args.device).decode(cp)
     except DecodeError as exc:
         return _fail("decode", f"{args.input}: {exc}")
     try:

@@ -16,7 +16,7 @@ from ..eval.runner import CodecSpec, PairSource, default_qualities
 DEFINITIONS = {
     "container_bytes": "size of the .rgbir container (header, both bitstreams, affine, crc32)",
     "rgb_bytes/thermal_bytes": "length of each modality's bitstream as written by the codec",
-    "bpp_rgb": "8 * rgb_bytes / colour pixels (affine bytes added when the codec conditions RGB)",
+    "bpp_rgb": "8 * rgb_bytes / colour pixels",
     "bpp_thermal": "8 * (thermal_bytes + affine_bytes) / thermal pixels",
     "bpp_container": "8 * container_bytes / colour pixels",
     "psnr_rgb": "dB over the 3 RGB channels, peak 255; null = lossless",
@@ -221,6 +221,62 @@ def _combined_records(paths: list[str]) -> list[dict]:
     return records
 
 
+# -- rd-table -----------------------------------------------------------------------------------
+def cmd_rd_table(args: argparse.Namespace) -> int:
+    """The RD table `codec: auto` ranks by, from eval results files (eval/rd_table.py)."""
+    import json
+
+    from ..codecs.rd_table import TABLE_PATH
+    from ..eval.rd_table import build_table
+
+    try:
+        records = _combined_records(args.results)
+        results = [load_results(p) for p in args.results]
+    except (OSError, ValueError) as exc:
+        _err("rd-table", str(exc))
+        return 1
+    entries: dict[str, dict] = {}
+    for res in results:  # a label is taken from the first file that has it, as its records are
+        for label, entry in res.get("codecs", {}).items():
+            entries.setdefault(label, entry)
+    installed, pinned = {}, set()
+    for name in names():
+        if name == "auto":
+            continue
+        try:
+            installed[name] = open_codec(name, device=args.device).model_id
+        except CodecUnavailable as exc:
+            print(f"rgbir-compress rd-table: skipping {exc}", file=sys.stderr)
+            continue
+        if takes(name, "weights"):
+            pinned.add(name)
+    first = results[0]
+    filters = first.get("filters", {})
+    source = (f"{Path(first.get('manifest', '')).parent.name}/{filters.get('split')}/{filters.get('source')}, "
+              f"{first.get('pairs')} pairs, PSNR")
+    try:
+        table, missing = build_table(records, entries, installed, pinned, reference=args.reference,
+                                     source=source, command=_rd_table_command(args))
+    except ValueError as exc:
+        _err("rd-table", str(exc))
+        return 1
+    out = Path(args.out or TABLE_PATH)
+    out.write_text(json.dumps(table.to_json(), indent=1) + "\n")
+    for entry in table.ranked():
+        print(f"{entry.codec:16s} {entry.describe(table.reference)}  (label {table.extra['labels'][entry.codec]})")
+    for name, why in missing.items():
+        print(f"{name:16s} not in the table: {why}")
+    print(f"wrote {out}")
+    return 0
+
+
+def _rd_table_command(args: argparse.Namespace) -> str:
+    import shlex
+
+    words = ["rgbir-compress", "rd-table", *args.results, "--reference", args.reference]
+    return shlex.join(words + (["--out", args.out] if args.out else []))
+
+
 # -- bench --------------------------------------------------------------------------------------
 def _bench_inputs(args: argparse.Namespace, sizes: list[tuple[int, int]]) -> tuple[dict, str]:
     from ..imageio import load_rgb, load_thermal, resize_pair
@@ -311,6 +367,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--reference", required=True, help="anchor codec label(s), comma-separated")
     d.add_argument("--codec", help="only these codec labels, comma-separated (default: all in the files)")
     d.set_defaults(func=cmd_bdrate)
+
+    t = sub.add_parser("rd-table", help="write the RD table codec auto ranks by, from eval results",
+                       description="For every codec installed here, its BD-rate per modality (PSNR) against the "
+                                   "reference from `rgbir-compress eval` records measured with the same codec "
+                                   "(learned codecs: the same weights); written to the table auto reads.")
+    t.add_argument("results", nargs="+", help="results JSON(s) of `rgbir-compress eval` on the same manifest and "
+                                              "filters; a label is taken from the first file with it")
+    t.add_argument("--reference", default="jpeg", help="BD-rate anchor (default jpeg)")
+    t.add_argument("--out", help="output JSON (default: the table shipped in the package, codecs/rd_table.json)")
+    t.add_argument("--device", default="cpu", help="device to open learned codecs on (only their model_id is read)")
+    t.set_defaults(func=cmd_rd_table)
 
     b = sub.add_parser("bench", help="encode/decode throughput and peak memory per codec",
                        description="Throughput (pairs/s) and peak memory at fixed sizes.")

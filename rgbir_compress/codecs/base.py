@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -30,6 +30,40 @@ class Streams:
     thermal_data: bytes
     affine_gamma: np.ndarray = field(default_factory=_empty_f32)
     affine_beta: np.ndarray = field(default_factory=_empty_f32)
+
+
+@dataclass(frozen=True)
+class ByteCount:
+    """Bytes of one compressed pair by modality: the one count behind diagnostics, `bag info`,
+    eval, the benchmarks and rate control (`target_kbps`).
+
+    Payload only (both bitstreams and the float32 affine coefficients), not the message or
+    container framing, so a rate means the same in the node, in bags and in eval. The affine
+    coefficients count as thermal: they are side information of the cross-modal step, a few hundred
+    bytes, and `affine` keeps them visible on their own.
+    """
+
+    rgb_stream: int
+    thermal_stream: int
+    affine: int = 0
+
+    @property
+    def rgb(self) -> int:
+        return self.rgb_stream
+
+    @property
+    def thermal(self) -> int:
+        return self.thermal_stream + self.affine
+
+    @property
+    def total(self) -> int:
+        return self.rgb_stream + self.thermal_stream + self.affine
+
+    @classmethod
+    def of(cls, pair: Any) -> "ByteCount":
+        """Of a CompressedPair or of a CompressedRGBIR message (same field names)."""
+        return cls(len(pair.rgb_data), len(pair.thermal_data),
+                   4 * (int(np.size(pair.affine_gamma)) + int(np.size(pair.affine_beta))))
 
 
 @dataclass
@@ -57,14 +91,8 @@ class CompressedPair:
     thermal_stamp: Stamp = field(default_factory=Stamp)
     thermal_frame_id: str = ""
 
-    @property
-    def num_bytes(self) -> int:
-        """Payload bytes: both bitstreams plus the float32 affine coefficients."""
-        return (
-            len(self.rgb_data)
-            + len(self.thermal_data)
-            + 4 * (self.affine_gamma.size + self.affine_beta.size)
-        )
+    def byte_count(self) -> ByteCount:
+        return ByteCount.of(self)
 
 
 #: What a CompressedPair carries over from the ImagePair it was encoded from, and gives back.
@@ -96,6 +124,30 @@ class PairCodec(ABC):
     def model_id(self) -> str:
         """Pins what a decoder must have: library + version, or the weights digest."""
         return self.name
+
+    # -- what callers may ask a codec (the nodes and tools ask only this, never probe attributes) --
+    @property
+    def batches(self) -> bool:
+        """Whether `encode_batch` of several pairs is faster than one call per pair (one network
+        pass on a GPU); callers that can wait for a few pairs (`bag compress`) batch when True."""
+        return False
+
+    def runs_on(self) -> str:
+        """Where the codec computes: "cpu", or a torch device such as "cuda:0"."""
+        return "cpu"
+
+    def realtime_note(self) -> str | None:
+        """Why this codec will not keep a camera's frame rate here (a learned codec on a CPU), to
+        log once at start; None when there is no known reason."""
+        return None
+
+    def prepare(self, size: tuple[int, int] | None = None) -> None:
+        """Get ready to code pairs of `size` = (width, height) (None: a typical camera size), so
+        the first pair does not pay for it: `auto` chooses its codec here. Default: nothing."""
+
+    def status(self) -> dict[str, Any]:
+        """Key-values for /diagnostics and reports: what runs and, for `auto`, why."""
+        return {"codec": self.name, "model_id": self.model_id, "runs_on": self.runs_on()}
 
     def can_decode_model(self, model_id: str) -> bool:
         """Whether streams written under `model_id` decode here. Learned codecs need the exact

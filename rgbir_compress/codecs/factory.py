@@ -1,8 +1,8 @@
 """Open any codec by name: the one way the nodes, eval, the bag tools and the CLI create codecs.
 
-`open_codec(name, device=, weights=, threads=)` passes each option only to codecs whose
-constructor takes it (learned codecs take all three, classical ones none), so one call serves every
-codec, and turns every reason a registered codec cannot run here into `CodecUnavailable`. With a
+`open_codec(name, device=, weights=, threads=, **options)` passes each option only to codecs whose
+constructor takes it (learned codecs take device, weights and threads, classical ones none, `auto`
+also rate_hz and log), so one call serves every codec and callers never set attributes on one, and turns every reason a registered codec cannot run here into `CodecUnavailable`. With a
 `fallback`, a codec that is *missing* here (torch or its weights not installed) is replaced by the
 fallback, with a warning; a codec that is present but fails stays an error.
 """
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Callable
+from typing import Any, Callable
 
 from .base import PairCodec
 from .defaults import DEFAULT_CODEC, FALLBACK_CODEC
 from .registry import get_class
 
-#: What the constructor options are called; only these are passed, only to codecs that take them.
-OPTIONS = ("device", "weights", "threads")
 
 
 class CodecUnavailable(RuntimeError):
@@ -37,7 +35,7 @@ def takes(name: str, option: str) -> bool:
     return option in inspect.signature(get_class(name).__init__).parameters
 
 
-def _create(name: str, device: str | None, weights: str | None, threads: int | None) -> PairCodec:
+def _create(name: str, given: dict[str, Any]) -> PairCodec:
     from .learned.weights import MissingWeightsError
 
     try:
@@ -47,7 +45,6 @@ def _create(name: str, device: str | None, weights: str | None, threads: int | N
     except ImportError as exc:  # the codec's module does not import here (missing library)
         raise CodecUnavailable(f"{name}: unavailable: {type(exc).__name__}: {exc}", missing=True) from exc
     accepted = inspect.signature(cls.__init__).parameters
-    given = {"device": device, "weights": weights or None, "threads": threads}
     try:
         return cls(**{k: v for k, v in given.items() if k in accepted and v is not None})
     except MissingWeightsError as exc:
@@ -59,19 +56,20 @@ def _create(name: str, device: str | None, weights: str | None, threads: int | N
 
 
 def open_codec(name: str, *, device: str | None = "auto", weights: str | None = None, threads: int | None = 0,
-               fallback: str | None = None, warn: Callable[[str], None] | None = None) -> PairCodec:
+               fallback: str | None = None, warn: Callable[[str], None] | None = None, **options: Any) -> PairCodec:
     """Codec `name` ready to code. Raises CodecUnavailable; an invalid weights file (ValueError)
-    propagates as it is. With `fallback`, a codec missing here is replaced by codec `fallback`
-    (opened with the same device and threads, without the weights meant for `name`) and `warn`
-    (default: warnings.warn) is told so."""
+    propagates as it is. `options` go to codecs whose constructor names them (None = not given).
+    With `fallback`, a codec missing here is replaced by codec `fallback` (opened with the same
+    options, without the weights meant for `name`) and `warn` (default: warnings.warn) is told so."""
+    given = {"device": device, "weights": weights or None, "threads": threads, **options}
     try:
-        return _create(name, device, weights, threads)
+        return _create(name, given)
     except CodecUnavailable as exc:
         if not exc.missing or not fallback or fallback == name:
             raise
         (warn or _warn)(f"codec {name!r} is unavailable ({exc}); using fallback codec {fallback!r}")
     try:
-        return _create(fallback, device, None, threads)
+        return _create(fallback, {**given, "weights": None})
     except CodecUnavailable as exc:
         raise CodecUnavailable(f"fallback codec {fallback!r} cannot be opened either: {exc}") from exc
 

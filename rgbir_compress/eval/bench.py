@@ -114,8 +114,12 @@ def bench_one(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: f
 
 
 def _cuda_device(codec: PairCodec):
-    dev = getattr(codec, "device", None)
-    return dev if dev is not None and getattr(dev, "type", "") == "cuda" else None
+    where = codec.runs_on()
+    if not where.startswith("cuda"):
+        return None
+    import torch
+
+    return torch.device(where)
 
 
 def _sync(dev) -> None:

@@ -65,17 +65,6 @@ class CodecSpec:
         return cls(label, name, weights.strip() or None)
 
 
-def conditioned_modality(codec: PairCodec) -> str:
-    """The modality whose coder uses the affine coefficients, so their bytes count in its bpp:
-    a codec may say so (`affine_modality`), a conditional module names its reference (the other
-    modality is conditioned); otherwise thermal."""
-    declared = getattr(codec, "affine_modality", None)
-    if declared in ("rgb", "thermal"):
-        return declared
-    reference = getattr(getattr(codec, "module", None), "reference", None)
-    return "rgb" if reference in ("ir", "thermal") else "thermal"
-
-
 def measure(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: float) -> dict:
     """One encode/decode through real container bytes, with rates, distortions and timings."""
     t0 = time.perf_counter()
@@ -86,13 +75,7 @@ def measure(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: flo
     t2 = time.perf_counter()
     if out.rgb.shape != rgb.shape or out.thermal.shape != thermal.shape or out.thermal.dtype != thermal.dtype:
         raise RuntimeError(f"{codec.name}: decoded {out.rgb.shape}/{out.thermal.shape} from {rgb.shape}/{thermal.shape}")
-    affine_bytes = 4 * (cp.affine_gamma.size + cp.affine_beta.size)
-    rgb_bits = 8 * len(cp.rgb_data)
-    th_bits = 8 * len(cp.thermal_data)
-    if conditioned_modality(codec) == "rgb":
-        rgb_bits += 8 * affine_bytes
-    else:
-        th_bits += 8 * affine_bytes
+    counted = cp.byte_count()
     rgb_px = rgb.shape[0] * rgb.shape[1]
     th_px = thermal.shape[0] * thermal.shape[1]
     peak = thermal_peak(thermal)
@@ -103,11 +86,11 @@ def measure(codec: PairCodec, rgb: np.ndarray, thermal: np.ndarray, quality: flo
         "thermal_hw": list(thermal.shape),
         "thermal_encoding": cp.thermal_encoding,
         "container_bytes": len(blob),
-        "rgb_bytes": len(cp.rgb_data),
-        "thermal_bytes": len(cp.thermal_data),
-        "affine_bytes": affine_bytes,
-        "bpp_rgb": rgb_bits / rgb_px,
-        "bpp_thermal": th_bits / th_px,
+        "rgb_bytes": counted.rgb_stream,
+        "thermal_bytes": counted.thermal_stream,
+        "affine_bytes": counted.affine,
+        "bpp_rgb": 8 * counted.rgb / rgb_px,
+        "bpp_thermal": 8 * counted.thermal / th_px,
         "bpp_container": 8 * len(blob) / rgb_px,
         "psnr_rgb": psnr(rgb, out.rgb),
         "psnr_yuv420": psnr_yuv420(rgb, out.rgb),

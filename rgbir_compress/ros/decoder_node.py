@@ -16,8 +16,8 @@ from typing import Any
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from ..codecs.base import PairCodec
-from ..codecs.factory import CodecUnavailable, open_codec
+from ..codecs.base import ByteCount, PairCodec
+from ..codecs.stream_decoder import StreamDecoder
 from ..container.message import from_message
 from ..errors import DecodeError
 from ..msg import CompressedRGBIR
@@ -45,7 +45,8 @@ class DecoderNode(Node):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("rgbir_decoder", **kwargs)
         self.params = p = declare(self, DECODER_PARAMS)
-        self._codecs: dict[str, PairCodec | DecodeError] = {}
+        self.streams = StreamDecoder(device=p["device"], weights=p["weights"], threads=p["threads"],
+                                     on_open=self._opened)
         self.counters = Counters("msgs_in", "pairs_out", "decode_failures", "drops")
         self.in_meter, self.out_meter = RateMeter(), RateMeter()
         self.decode_ms, self.latency_ms = Percentiles(), Percentiles()
@@ -67,25 +68,12 @@ class DecoderNode(Node):
             f"{self.resolve_topic_name(THERMAL_TOPIC)}"
         )
 
-    def _codec_for(self, name: str) -> PairCodec:
-        """The codec a stream names, created on first use; a failure is remembered as a DecodeError."""
-        if name not in self._codecs:
-            p = self.params
-            try:
-                self._codecs[name] = open_codec(name, device=p["device"], weights=p["weights"], threads=p["threads"])
-                self.get_logger().info(f"decoding {name!r} streams with {self._codecs[name].model_id}")
-            except CodecUnavailable as exc:
-                self._codecs[name] = DecodeError(f"codec {name!r} is not available here: {exc}")
-            except Exception as exc:  # noqa: BLE001 - missing torch, weights, ...
-                self._codecs[name] = DecodeError(f"codec {name!r} is not available here: {type(exc).__name__}: {exc}")
-        codec = self._codecs[name]
-        if isinstance(codec, DecodeError):
-            raise codec
-        return codec
+    def _opened(self, codec: PairCodec) -> None:
+        self.get_logger().info(f"decoding {codec.name!r} streams with {codec.model_id}")
 
     def _on_message(self, msg: CompressedRGBIR) -> None:
         self.counters.inc("msgs_in")
-        self.in_meter.tick(len(msg.rgb_data) + len(msg.thermal_data) + 4 * (len(msg.affine_gamma) + len(msg.affine_beta)))
+        self.in_meter.tick(ByteCount.of(msg).total)
         self._worker.put(msg)
 
     def _failed(self, what: str, msg: CompressedRGBIR | None) -> None:
@@ -99,7 +87,7 @@ class DecoderNode(Node):
         t0 = time.perf_counter()
         try:
             cp = from_message(msg)
-            pair = self._codec_for(cp.codec).decode(cp)
+            pair = self.streams.decode(cp)
         except Exception as exc:  # noqa: BLE001 - DecodeError expected; anything else must not kill the node
             self._failed(str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}", msg)
             return
@@ -121,7 +109,7 @@ class DecoderNode(Node):
             "in_hz": in_hz, "kbps": kbps, "out_hz": out_hz, "raw_kbps": raw_kbps,
             "decode_ms_p50": dec50, "decode_ms_p95": dec95, "latency_ms_p50": lat50, "latency_ms_p95": lat95,
             **c, "last_failure": self.last_failure,
-            "codecs": ", ".join(k for k, v in self._codecs.items() if not isinstance(v, DecodeError)),
+            "codecs": ", ".join(self.streams.opened()),
         }
         problems = []
         if c["decode_failures"]:

@@ -28,7 +28,6 @@ from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from ..codecs.defaults import REALTIME_CPU_CODEC
 from ..codecs.factory import CodecUnavailable, open_codec
 from ..codecs.rate_control import RateControlledQuality
 from ..container.message import to_message
@@ -53,10 +52,9 @@ class EncoderNode(Node):
         self.params = declare(self, ENCODER_PARAMS)
         p = self.params
         self.codec = open_codec(p["codec"], device=p["device"], weights=p["weights"], threads=p["threads"],
+                                rate_hz=p["frame_rate"], log=self._codec_log,
                                 fallback=p["fallback_codec"], warn=self.get_logger().warning)
-        if hasattr(self.codec, "select"):  # codec auto (codecs/auto.py): choose now, log why
-            self.codec.log = lambda level, text: getattr(self.get_logger(), level)(text)
-            self.codec.select(rate_hz=p["frame_rate"])
+        self.codec.prepare()  # e.g. auto chooses now, and logs why
         self.rate = RateControlledQuality(p["quality"], p["target_kbps"])
         self.counters = Counters("rgb_in", "thermal_in", "pairs_in", "pairs_out", "drops", "rejected",
                                  "encode_failures")
@@ -80,18 +78,18 @@ class EncoderNode(Node):
         self._warn_if_slow()
         self.get_logger().info(
             f"encoding {self._topics[0]} + {self._topics[1]} -> {self.resolve_topic_name(OUT_TOPIC)} with "
-            f"{self.codec.name} [{self.codec.model_id}] (quality {self.rate.fixed:g}, target_kbps {p['target_kbps']:g}, "
+            f"{self.codec.status()['codec']} [{self.codec.model_id}] (quality {self.rate.fixed:g}, target_kbps {p['target_kbps']:g}, "
             f"pairing: {self.sync.impl}, queue_size {p['queue_size']}, slop {p['slop']:g} s)"
         )
 
+    def _codec_log(self, level: str, text: str) -> None:
+        getattr(self.get_logger(), level)(text)
+
     def _warn_if_slow(self) -> None:
-        """A learned codec on a CPU codes far fewer pairs than the cameras deliver: say so once, at start."""
-        device = getattr(self.codec, "device", None)
-        if device is not None and getattr(device, "type", "") == "cpu":
-            self.get_logger().warning(
-                f"learned codec {self.codec.name!r} runs on the CPU (no CUDA device): expect a few pairs per "
-                f"second at 640x512, newer pairs replace waiting ones (counted as drops); for full frame rate "
-                f"on this machine use codec:={REALTIME_CPU_CODEC}")
+        """A codec that cannot keep a camera's rate here (a learned codec on a CPU) says so once, at start."""
+        note = self.codec.realtime_note()
+        if note:
+            self.get_logger().warning(f"{note}; newer pairs replace waiting ones (counted as drops)")
 
     # -- parameters -------------------------------------------------------------------------------
     def _on_set_parameters(self, params) -> SetParametersResult:
@@ -157,10 +155,11 @@ class EncoderNode(Node):
         self.pub.publish(to_message(cp, CompressedRGBIR, Header, Time))
         now = time.monotonic()
         self.counters.inc("pairs_out")
-        self.out_meter.tick(cp.num_bytes, now)
+        sent = cp.byte_count().total
+        self.out_meter.tick(sent, now)
         self.raw_meter.tick(rgb.nbytes + thermal.nbytes, now)
         self.latency_ms.add((self.get_clock().now().nanoseconds - pair.stamp.ns) / 1e6)
-        self.rate.sent(cp.num_bytes, now)  # interval between published pairs: drops raise the per-pair budget
+        self.rate.sent(sent, now)  # interval between published pairs: drops raise the per-pair budget
 
     # -- diagnostics --------------------------------------------------------------------------------
     def _collect(self) -> tuple[int, str, dict[str, Any]]:
@@ -173,7 +172,7 @@ class EncoderNode(Node):
         enc50, enc95 = self.encode_ms.p(50, 95)
         lat50, lat95 = self.latency_ms.p(50, 95)
         values = {
-            "codec": self.codec.name, "model_id": self.codec.model_id,
+            **self.codec.status(),
             "quality": self.current_quality(), "target_kbps": self.params["target_kbps"],
             "pairing": self.sync.impl,
             "rgb_in_hz": rgb_hz, "thermal_in_hz": th_hz, "pairs_in_hz": pair_hz, "out_hz": out_hz,
@@ -181,7 +180,6 @@ class EncoderNode(Node):
             "encode_ms_p50": enc50, "encode_ms_p95": enc95,
             "latency_ms_p50": lat50, "latency_ms_p95": lat95,
             **c,
-            **getattr(self.codec, "status_values", dict)(),
         }
         problems = []
         if values.get("auto_keeps_up") is False:

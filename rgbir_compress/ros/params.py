@@ -40,8 +40,8 @@ ENCODER_PARAMS: tuple[ParamSpec, ...] = (
               "Quality on the project-wide [0, 1] scale (0 = lowest rate). Used as is when target_kbps is 0, "
               "as the starting point of rate control otherwise.", range=(0.0, 1.0), read_only=False),
     ParamSpec("target_kbps", 0.0,
-              "Link budget in kbit/s: > 0 steers quality from the measured bitstream sizes toward it; "
-              "0 = fixed quality.", range=(0.0, 1.0e6), read_only=False),
+              "Link budget in kbit/s of payload (both bitstreams + affine coefficients, not message "
+              "framing; as `bag compress --target-kbps`): > 0 steers quality toward it; 0 = fixed quality.", range=(0.0, 1.0e6), read_only=False),
     ParamSpec("queue_size", 10, "Pairing queue per input (messages), as in message_filters.", range=(1, 1000)),
     ParamSpec("slop", 0.05, "Largest stamp difference (s) of a colour and a thermal image that form a pair.",
               range=(0.001, 10.0)),
