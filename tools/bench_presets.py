@@ -11,7 +11,8 @@ Run it once pinned to one core (`taskset -c 0`) and once on all cores to see wha
     taskset -c 0 .venv/bin/python tools/bench_presets.py --out results/presets_1core.json
     .venv/bin/python tools/bench_presets.py --out results/presets_2core.json --no-rd  # timing only
 
-Not a test: a few minutes. Results feed `rgbir_compress/codecs/speed_table.json` (by hand).
+Not a test: a few minutes. The table `codec: auto` ranks by is not this one: it comes from
+`rgbir-compress eval` results through `rgbir-compress rd-table` (docs/realtime.md).
 """
 from __future__ import annotations
 

@@ -45,8 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--ir-topic", required=True)
     p.add_argument("--out-topic", default="/rgbir/compressed", help="topic of the compressed pairs")
     p.add_argument("--codec", default=None,
-                   help="codec name (see `rgbir-compress codecs`); default auto: the best shipped learned codec on "
-                        "CUDA, else the best measured codec that keeps 10 Hz at the bag's image size")
+                   help="codec name (see `rgbir-compress codecs`); default auto: the best measured rate-distortion "
+                        "that keeps 10 Hz at the bag's image size on this machine (codecs/auto.py)")
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--quality", type=float, default=0.5, help="quality in [0, 1] (default 0.5)")
     rate.add_argument("--target-kbps", type=float, default=None,

@@ -20,10 +20,9 @@ from ..frame import ImagePair
 from ..imageio import load_rgb, load_thermal
 from ..metrics import ms_ssim, psnr, psnr_yuv420, thermal_peak
 
-#: Six qualities per codec, picked from a sweep on val/m3fd (every 6th pair) so that every classical
-#: codec spans about 0.1-0.25 .. 1.1-1.5 bpp and 28-29 .. 40-42 dB PSNR on RGB (thermal follows):
-#: the same quality number means very different rates across codecs, and BD-rates need curves
-#: that overlap. Codecs not listed (the learned ones) get FALLBACK_QUALITIES.
+#: Six qualities per codec, picked from a sweep on real pairs so that the classical codecs' curves
+#: span the same rate and PSNR range: the same quality number means very different rates across
+#: codecs, and BD-rates need curves that overlap. Codecs not listed (the learned ones) get FALLBACK_QUALITIES.
 DEFAULT_QUALITIES: dict[str, tuple[float, ...]] = {
     "jpeg": (0.05, 0.15, 0.3, 0.5, 0.7, 0.9),
     "webp": (0.05, 0.2, 0.4, 0.6, 0.8, 0.9),

@@ -26,10 +26,10 @@ class ParamSpec:
 
 ENCODER_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("codec", DEFAULT_CODEC,
-              "Pair codec (`rgbir-compress codecs` lists them). Default auto: the best shipped learned codec "
-              "where CUDA is available, else the classical codec with the best measured rate-distortion that "
-              "keeps frame_rate at the incoming size (codecs/auto.py; the choice and its reason are logged "
-              "and in /diagnostics). A learned codec without torch or its weights makes the node warn and "
+              "Pair codec (`rgbir-compress codecs` lists them). Default auto: of every codec that runs here, "
+              "learned ones included, the best measured rate-distortion (codecs/rd_table.json) whose encode + "
+              "decode, timed here at start, keeps frame_rate at the incoming size (codecs/auto.py; the choice "
+              "and its reason are logged and in /diagnostics). A learned codec without torch or its weights makes the node warn and "
               "use fallback_codec."),
     ParamSpec("frame_rate", 10.0, "Camera frame rate (Hz) codec auto must keep up with.", range=(0.1, 1000.0)),
     ParamSpec("fallback_codec", FALLBACK_CODEC, "Classical codec used when `codec` cannot be loaded; empty = fail instead."),

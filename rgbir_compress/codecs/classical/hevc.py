@@ -39,7 +39,7 @@ def _x265_version(info: dict) -> str:
 class HevcCodec(ClassicalCodec):
     quality_map = QualityMap("x265 CRF", 51, 0, digits=1)
     #: preset: x265 speed preset (libheif's default is slow); tune psnr, because the anchors are
-    #: judged by PSNR (libheif's default tune=ssim cost up to 0.6 dB PSNR at equal rate on val/m3fd).
+    #: judged by PSNR (libheif's default tune=ssim costs PSNR at equal rate).
     defaults = {"preset": "slow", "tune": "psnr"}
 
     @classmethod

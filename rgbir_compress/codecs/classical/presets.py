@@ -1,11 +1,11 @@
 """Speed presets: the same formats with the encoder settings that make them fast enough for
-real time on a small CPU (issue 18). Each preset is its own registered name, so it is chosen
+real time on a small CPU. Each preset is its own registered name, so it is chosen
 like any codec (`codec:=avif-s10`, `--codec jpegxl-e1`) and `rgbir-compress codecs` lists it
 with its quality map. The bitstream is the base format's: any decoder of that format reads it.
 
-Measured (tools/bench_presets.py, docs/realtime.md): rate-distortion against JPEG per modality
-and encode + decode ms of a 640x512 pair on 1 and 2 cores. No `avif-s10`: this libavif/libaom
-build writes byte-identical streams at speed 10 and 9 (measured), so it would only be a second name.
+Their rate-distortion is in codecs/rd_table.json (from `rgbir-compress eval`), their speed is
+timed where they run (codecs/auto.py); docs/realtime.md has both. No `avif-s10`: the wrapped
+libavif/libaom writes the same streams at speed 10 as at 9, so it would only be a second name.
 """
 from __future__ import annotations
 
