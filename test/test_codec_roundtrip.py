@@ -18,7 +18,7 @@ from rgbir_compress.frame import ImagePair, Stamp
 SIZES = [(1, 1, 1, 1), (17, 23, 17, 23), (64, 64, 64, 64), (101, 77, 101, 77), (128, 160, 64, 80),
          (37, 29, 70, 91)]
 # Learned codecs are tested with untrained weights (shapes and dtypes only): codec -> architecture.
-UNTRAINED_ARCH = {"hyperprior": "independent"}
+UNTRAINED_ARCH = {"hyperprior": "hyperprior"}
 # Small synthetic pairs are mostly sharp edges and noise, which 4:2:0 chroma cannot keep: the floor
 # is set to catch broken codecs (swapped channels give 13 dB, a one-pixel shift 19 dB).
 RGB_FLOOR_DB, THERMAL_FLOOR_DB = 24.0, 36.0
