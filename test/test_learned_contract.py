@@ -28,14 +28,6 @@ SMALL = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def small(arch: str, seed: int = 0):
     torch.manual_seed(seed)
     model = zoo.build(arch, **SMALL[arch]).eval()

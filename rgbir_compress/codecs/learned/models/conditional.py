@@ -343,8 +343,7 @@ class ConditionalPair(PairModel, nn.Module):
         """The current modality is conditioned on the reference exactly as the decoder will
         reconstruct it (y_hat from the entropy coder, not the encoder's y)."""
         (x_ref, x_cur), (ref_hw, cur_hw) = self.split(x_rgb, x_ir), self.split(rgb_hw, ir_hw)
-        y = self.ref.g_a(x_ref)
-        out = self.ref.latent_codec.compress(y, *self.ref.gains.at(quality, x_ref.shape[0], y, exact=True))
+        out = self.ref.compress(x_ref, quality)  # the baseline coder's own encoder
         x_hat, _ = self._ref_synthesis(out["y_hat"])
         ref_img, _ = self._ref_for_current(x_hat, [], ref_hw, cur_hw)
         cur = self.cur.compress(x_cur, ref_img, quality)
