@@ -1,5 +1,6 @@
 """The two context blocks of the channel-wise cross-modality entropy model (CCEM, reference
-design 2: "End-to-End RGB-IR Joint Image Compression With Channel-wise Cross-modality Entropy Model"), on (B, C, h, w) latent-grid maps.
+design 2: "End-to-End RGB-IR Joint Image Compression With Channel-wise Cross-modality Entropy
+Model"), on (B, C, h, w) latent-grid maps.
 
 LCEB, Low-frequency Context Extraction Block: "Lite Transformer" style global block, the kind
 the design's reference [21] (CDDFuse) uses for its base (low-frequency) encoder:

@@ -1,5 +1,6 @@
 """Joint RGB-thermal codec with a channel-wise cross-modality entropy model (reference design 2:
-"End-to-End RGB-IR Joint Image Compression With Channel-wise Cross-modality Entropy Model"), sized for two CPU cores.
+"End-to-End RGB-IR Joint Image Compression With Channel-wise Cross-modality Entropy Model"),
+sized for two CPU cores.
 
     colour RGB -> YUV 4:2:0 (BT.601 full range, centred chroma; rgbir_compress/yuv.py)
     Y (H x W)      -- conv5x5/2 --+
