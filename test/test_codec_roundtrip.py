@@ -17,8 +17,8 @@ from rgbir_compress.frame import ImagePair, Stamp
 # (rgb h, w, thermal h, w): a single pixel, odd sizes, a stride multiple, different sizes per modality.
 SIZES = [(1, 1, 1, 1), (17, 23, 17, 23), (64, 64, 64, 64), (101, 77, 101, 77), (128, 160, 64, 80),
          (37, 29, 70, 91)]
-# Learned codecs are tested with untrained weights (shapes and dtypes only): codec -> architecture.
-UNTRAINED_ARCH = {"hyperprior": "independent"}
+# Learned codecs tested with untrained weights (shapes and dtypes only); each codes the architecture of its name.
+UNTRAINED = {"hyperprior"}
 # Small synthetic pairs are mostly sharp edges and noise, which 4:2:0 chroma cannot keep: the floor
 # is set to catch broken codecs (swapped channels give 13 dB, a one-pixel shift 19 dB).
 RGB_FLOOR_DB, THERMAL_FLOOR_DB = 24.0, 36.0
@@ -35,10 +35,10 @@ def make_codec(name: str) -> PairCodec:
     if name not in _cache:
         if name in CLASSICAL:
             _cache[name] = registry.create(name)
-        elif name in UNTRAINED_ARCH:
+        elif name in UNTRAINED:
             from rgbir_compress.codecs.learned import zoo
 
-            module = zoo.build(UNTRAINED_ARCH[name])
+            module = zoo.build(name)
             module.eval()
             module.update(force=True)
             _cache[name] = registry.get_class(name).from_module(module)
@@ -48,7 +48,7 @@ def make_codec(name: str) -> PairCodec:
             try:
                 _cache[name] = registry.create(name, device="cpu")
             except MissingWeightsError:
-                pytest.skip(f"learned codec {name!r} has no weights here; add it to UNTRAINED_ARCH")
+                pytest.skip(f"learned codec {name!r} has no weights here; add it to UNTRAINED")
     return _cache[name]
 
 

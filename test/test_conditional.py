@@ -164,13 +164,13 @@ def baseline_weights(tmp_path_factory):
     from rgbir_compress.train.checkpoint import export_weights
 
     torch.manual_seed(1)
-    baseline = build("independent", N=16, M=24, N_ir=16, M_ir=24, levels=3)
+    baseline = build("hyperprior", N=16, M=24, N_ir=16, M_ir=24, levels=3)
     return export_weights(baseline, tmp_path_factory.mktemp("baseline") / "hyperprior.pth")
 
 
 @pytest.mark.parametrize("reference", DIRECTIONS)
 def test_reference_branch_is_the_baseline(tmp_path, baseline_weights, reference):
-    """Warm start from the independent baseline's weights: the reference modality's stream and
+    """Warm start from the hyperprior baseline's weights: the reference modality's stream and
     reconstruction are then byte-identical to the baseline codec's, and freezing keeps it so."""
     path = baseline_weights
     model = make_model(reference, init_reference_from=str(path), freeze_reference=True)
@@ -200,7 +200,7 @@ def test_current_branch_starts_as_the_baseline(baseline_weights, reference):
 
     path = str(baseline_weights)
     model = make_model(reference, F=16, init_reference_from=path, init_current_from=path).eval()
-    base = build("independent", N=16, M=24, N_ir=16, M_ir=24, levels=3)
+    base = build("hyperprior", N=16, M=24, N_ir=16, M_ir=24, levels=3)
     load_model_state(base, path)
     base.eval()
     torch.manual_seed(3)
@@ -218,9 +218,9 @@ def test_current_branch_starts_as_the_baseline(baseline_weights, reference):
         make_model(reference, F=32, init_current_from=path)  # F must equal N to take g_a's weights
 
 
-def test_independent_pair_can_train_one_modality():
+def test_hyperprior_pair_can_train_one_modality():
     """trainable="ir": the control run of the conditional codec trains the thermal coder alone."""
-    model = build("independent", N=16, M=24, N_ir=16, M_ir=24, levels=3, trainable="ir")
+    model = build("hyperprior", N=16, M=24, N_ir=16, M_ir=24, levels=3, trainable="ir")
     assert not any(p.requires_grad for p in model.rgb.parameters())
     assert all(p.requires_grad for p in model.ir.parameters())
     out = model(torch.rand(2, 3, 64, 64), torch.rand(2, 1, 64, 64), torch.tensor([0.2, 0.7]))
@@ -228,7 +228,7 @@ def test_independent_pair_can_train_one_modality():
     out["loss"].backward()
     assert all(p.grad is None for p in model.rgb.parameters())
     with pytest.raises(ValueError):
-        build("independent", trainable="thermal")
+        build("hyperprior", trainable="thermal")
 
 
 def test_cross_attention_masks_and_shapes():

@@ -12,9 +12,10 @@ import torch
 from conftest import synthetic_pair
 from rgbir_compress import container
 from rgbir_compress.codecs.base import check_quality
-from rgbir_compress.codecs.learned.codec import HyperpriorCodec, pack, unpack
+from rgbir_compress.codecs.learned.codec import HyperpriorCodec
 from rgbir_compress.codecs.learned.fixed_point import FixedPointStack
 from rgbir_compress.codecs.learned.models.hyperprior import hyper_synthesis
+from rgbir_compress.codecs.learned.packing import pack_parts, unpack_parts
 from rgbir_compress.codecs.learned.zoo import build
 from rgbir_compress.errors import DecodeError
 from rgbir_compress.eval import consistency, fuzz
@@ -23,7 +24,7 @@ from rgbir_compress.frame import ImagePair
 
 def tiny_pair_module(seed: int = 0):
     torch.manual_seed(seed)
-    m = build("independent", N=16, M=24, N_ir=16, M_ir=24)
+    m = build("hyperprior", N=16, M=24, N_ir=16, M_ir=24)
     m.update(force=True)
     return m.eval()
 
@@ -82,18 +83,18 @@ def test_other_tables_are_detected_not_decoded():
 def test_truncated_and_forged_latent_strings_never_crash():
     codec = HyperpriorCodec.from_module(tiny_pair_module())
     cp = codec.encode(image_pair(), 1.0)
-    (y,), (z,) = unpack(cp.rgb_data)
+    z, y = unpack_parts(cp.rgb_data, 2, "colour")
     rng = np.random.default_rng(0)
     forged = [y[:4], y[:4] + b"\xff" * 64, y[:4] + bytes(rng.integers(0, 256, 3000, dtype=np.uint8)), y[: len(y) // 2]]
     for bad in forged:
-        damaged = dataclasses.replace(cp, rgb_data=pack([[bad], [z]]))
+        damaged = dataclasses.replace(cp, rgb_data=pack_parts([z, bad]))
         try:
             out = codec.decode(damaged)
         except DecodeError:
             continue
         assert out.rgb.shape == (128, 192, 3)
     with pytest.raises(DecodeError, match="digest"):
-        codec.decode(dataclasses.replace(cp, rgb_data=pack([[y[:2]], [z]])))
+        codec.decode(dataclasses.replace(cp, rgb_data=pack_parts([z, y[:2]])))
 
 
 def test_quality_is_coded_as_the_container_stores_it():

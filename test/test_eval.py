@@ -160,7 +160,7 @@ def test_eval_measures_other_weights_under_a_label_and_bdrate_reanchors(tiny_man
 
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    weights = export_weights(build("independent", N=16, M=24, N_ir=16, M_ir=24, levels=3), tmp_path / "w.pth")
+    weights = export_weights(build("hyperprior", N=16, M=24, N_ir=16, M_ir=24, levels=3), tmp_path / "w.pth")
     out = tmp_path / "r.json"
     common = ["--manifest", str(tiny_manifest), "--split", "val", "--limit", "1", "--qualities", "0.2,0.5,0.8",
               "--no-progress", "--out", str(out)]

@@ -16,7 +16,7 @@ from train_support import TINY_CONFIG, tiny_overrides, write_synthetic_set
 
 from rgbir_compress import container
 from rgbir_compress.codecs.learned import zoo
-from rgbir_compress.codecs.learned.joint_codec import JointCodec
+from rgbir_compress.codecs.learned.codec import JointCodec
 from rgbir_compress.container import message
 from rgbir_compress.errors import DecodeError
 from rgbir_compress.frame import ImagePair
@@ -142,9 +142,9 @@ def test_slices_decode_to_the_encoder_latents(direction, cross):
 
 
 def model_latent_shapes(rgb_hw, ir_hw):
-    from rgbir_compress.codecs.learned.models.joint import latent_shapes
+    from rgbir_compress.codecs.learned.models.contract import latent_grids
 
-    return {"rgb": latent_shapes(rgb_hw), "ir": latent_shapes(ir_hw)}
+    return {"rgb": latent_grids(rgb_hw), "ir": latent_grids(ir_hw)}
 
 
 @pytest.mark.parametrize("cross,reach", [("previous", 0), ("inclusive", 1)])

@@ -66,8 +66,9 @@ def _tensor(img: np.ndarray, cfg: Config):
 
     from ..codecs.learned.codec import to_tensor
     from ..codecs.learned.layers import pad_to_multiple
+    from ..codecs.learned.models.contract import STRIDE
 
-    x = pad_to_multiple(to_tensor(img, torch.device(cfg.device)), 64)
+    x = pad_to_multiple(to_tensor(img, torch.device(cfg.device)), STRIDE)
     x = x.double() if cfg.float64 else x
     return x.contiguous(memory_format=torch.channels_last) if cfg.channels_last else x
 
@@ -75,6 +76,8 @@ def _tensor(img: np.ndarray, cfg: Config):
 def encode_all(module, imgs: list[np.ndarray], qualities: list[float], cfg: Config) -> list[tuple]:
     """-> per image (strings, latent shape dict, encoder y_hat on the CPU in float64)."""
     import torch
+
+    from ..codecs.learned.models.contract import latent_grids
 
     torch.set_num_threads(cfg.threads)
     out = []
@@ -89,9 +92,8 @@ def encode_all(module, imgs: list[np.ndarray], qualities: list[float], cfg: Conf
         with torch.inference_mode():
             res = module.compress(x, qualities[i])
         y, z = res["strings"]
-        h, w = x.shape[-2:]
         for k in range(j - i):
-            out.append(([[y[k]], [z[k]]], {"y": (h // 16, w // 16), "hyper": (h // 64, w // 64)},
+            out.append(([[y[k]], [z[k]]], latent_grids(imgs[i].shape[:2]),
                         res["y_hat"][k : k + 1].detach().to("cpu", torch.float64)))
         i = j
     return out

@@ -9,7 +9,7 @@ import yaml
 
 @dataclass
 class TrainConfig:
-    arch: str = "independent"
+    arch: str = "hyperprior"
     model: dict = field(default_factory=dict)        # constructor arguments of the architecture
     init_from: str = ""                              # weights file or checkpoint to warm-start from
     init_partial: bool = False                       # warm-start only what fits (ablations); else all or error
@@ -54,7 +54,7 @@ class TrainConfig:
     time_reserve_s: float = 60.0
     fit_steps_to_budget: bool = False                # after 30 measured steps, lower `steps` to what fits
     # bookkeeping
-    out_dir: str = "runs/independent"
+    out_dir: str = "runs/hyperprior"
     seed: int = 0
     log_every: int = 20
     ckpt_every: int = 200

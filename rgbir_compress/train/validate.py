@@ -10,22 +10,14 @@ import torch
 from .config import TrainConfig
 from .data import load_pair, read_manifest
 
-#: Training architecture -> the registered PairCodec that codes with it. An architecture may
-#: instead name its codec itself with a `codec_name` attribute.
-CODEC_OF_ARCH = {"independent": "hyperprior"}
-
-
 def codec_for(model: torch.nn.Module):
-    """A PairCodec wrapping a copy of `model` with freshly built entropy-coder tables."""
+    """A PairCodec wrapping a copy of `model` with freshly built entropy-coder tables: the learned
+    codec registered under the model's architecture name."""
     from ..codecs import registry
 
-    arch = getattr(model, "arch", "")
-    name = getattr(model, "codec_name", None) or CODEC_OF_ARCH.get(arch)
-    if name is None:
-        raise KeyError(f"no codec codes architecture {arch!r}; add it to CODEC_OF_ARCH or set codec_name")
     m = copy.deepcopy(model).cpu().float().eval()
     m.update(force=True)
-    return registry.get_class(name).from_module(m)
+    return registry.get_class(model.arch).from_module(m)
 
 
 def validation_images(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -2,7 +2,7 @@
 only load finished weights files).
 
 - `init_reference_from` / `init_current_from` (conditional codec, `model:` keys of its training
-  config): both branches start from the independent baseline, the current one laid out so that it
+  config): both branches start from the hyperprior baseline, the current one laid out so that it
   computes exactly the baseline's coder of its modality (`warm_start_current`).
 - `init_from` + `init_partial` (ablations): the tensors a stored model shares with the new one.
 """
@@ -39,13 +39,13 @@ def build_warm_started(arch: str, config: dict) -> nn.Module:
 
 def baseline_branch(path: str | Path, modality: str, option: str) -> dict[str, Tensor]:
     """One modality's float32 state (prefix stripped, entropy-coder tables dropped) from an
-    independent-baseline weights file or training checkpoint."""
+    hyperprior-baseline weights file or training checkpoint (its `arch` current or old)."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"{option}: no baseline weights at {path} (train the baseline first: "
                                 "config/train/hyperprior.yaml)")
     blob = torch.load(path, map_location="cpu", weights_only=False)
-    if blob.get("arch", "independent") != "independent":
-        raise ValueError(f"{path}: {option} needs weights of the independent baseline, not {blob.get('arch')!r}")
+    if zoo.canonical(blob.get("arch", "hyperprior")) != "hyperprior":
+        raise ValueError(f"{path}: {option} needs weights of the hyperprior baseline, not {blob.get('arch')!r}")
     prefix = f"{modality}."
     return {k[len(prefix):]: v.float() if v.is_floating_point() else v
             for k, v in (blob.get("state_dict") or blob["model"]).items()
@@ -94,7 +94,7 @@ def warm_start_current(coder: ConditionalCoder, state: dict[str, Tensor], path: 
 
 
 def load_reference(model: ConditionalPair, path: str | Path) -> None:
-    """Reference branch <- the matching branch of an independent-baseline weights file."""
+    """Reference branch <- the matching branch of a hyperprior-baseline weights file."""
     state = baseline_branch(path, model.reference, "init_reference_from")
     # nn.Module's loader: CompressAI's override insists on the (dropped) entropy-coder tables.
     fits = f"{model.config['N_ref']}/{model.config['M_ref']}/{model.config['levels']}"

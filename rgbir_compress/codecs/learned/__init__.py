@@ -3,4 +3,4 @@ from ..registry import register_lazy
 
 register_lazy("hyperprior", "rgbir_compress.codecs.learned.codec:HyperpriorCodec")
 register_lazy("conditional", "rgbir_compress.codecs.learned.codec:ConditionalCodec")
-register_lazy("joint", "rgbir_compress.codecs.learned.joint_codec:JointCodec")
+register_lazy("joint", "rgbir_compress.codecs.learned.codec:JointCodec")

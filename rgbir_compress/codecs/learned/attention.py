@@ -1,4 +1,5 @@
-"""Swin-style window attention (Liu et al., ICCV 2021) for the cross-modal codecs.
+"""Swin-style window attention (Liu et al., "Swin Transformer: Hierarchical Vision
+Transformer using Shifted Windows", ICCV 2021) for the cross-modal codecs.
 
 One `WindowAttention` class does both self-attention (keys and values from the queries' own
 tokens) and cross-attention (keys and values from a second, same-sized feature map: the other

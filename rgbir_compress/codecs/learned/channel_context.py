@@ -12,8 +12,8 @@ design's choice) and the colour for "rgb_to_ir"; "none" has no cross-modal conte
 
 `cross` says which source slices the target's slice k sees:
     "previous"   crs_k = LCFB(ctx_t,k, align(ctx_s,k)), k >= 1: the source's own context of its
-                 slices < k (the first shipped design). Slice 0 of the target, which carries about
-                 40 % of its bits, gets no cross-modal context at all.
+                 slices < k (the first shipped design). Slice 0 of the target, which carries the
+                 largest share of its bits (docs/model_joint.md), gets no cross-modal context.
     "inclusive"  crs_k = LCFB(q_t,k, align(X_k(y_hat_s,0 .. y_hat_s,k))), every k: a context net of
                  the target's own over the source's slices up to and including k, so the target's
                  slice 0 sees the source's slice 0. q_t,0 is a projection of the target's hyperprior
@@ -236,17 +236,17 @@ class CrossModalEntropyModel(nn.Module):
         hats = self._loop(side, leaf, align)
         return {"strings": strings, "y_hat": {m: hats[m] * gains[m][2] for m in y}}
 
-    def decompress(self, strings: dict[str, list], shapes: dict[str, tuple[tuple[int, int], tuple[int, int]]],
+    def decompress(self, strings: dict[str, list], shapes: dict[str, dict[str, tuple[int, int]]],
                    gains_inv: dict[str, tuple[Tensor, Tensor]], align: Align | None = None) -> dict[str, Tensor]:
-        """strings as written by `compress`; shapes {m: (z grid, y grid)}; gains_inv {m: (y_inv, z_inv)}."""
+        """strings as written by `compress`; shapes {m: contract.latent_grids(hw)}; gains_inv {m: (y_inv, z_inv)}."""
         side = {}
         for m, parts in strings.items():
             if len(parts) != 1 + self.slices:
                 raise ValueError(f"{m}: expected {1 + self.slices} strings (z + slices), got {len(parts)}")
-            side[m] = self.codecs[m].hyper.decompress([parts[0]], shapes[m][0], gains_inv[m][1])["params"]
+            side[m] = self.codecs[m].hyper.decompress([parts[0]], shapes[m]["hyper"], gains_inv[m][1])["params"]
 
         def leaf(m: str, k: int, params: Tensor) -> Tensor:
-            return self.codecs[m].slices[k].decompress([strings[m][1 + k]], shapes[m][1], params)["y_hat"]
+            return self.codecs[m].slices[k].decompress([strings[m][1 + k]], shapes[m]["y"], params)["y_hat"]
 
         hats = self._loop(side, leaf, align)
         return {m: hats[m] * gains_inv[m][0] for m in strings}

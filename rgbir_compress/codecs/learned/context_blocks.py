@@ -1,5 +1,6 @@
 """The two context blocks of the channel-wise cross-modality entropy model (CCEM, reference
-design 2, ../shared/papers/002_28435cf1ae9152b0.txt), on (B, C, h, w) latent-grid maps.
+design 2: "End-to-End RGB-IR Joint Image Compression With Channel-wise Cross-modality Entropy
+Model"), on (B, C, h, w) latent-grid maps.
 
 LCEB, Low-frequency Context Extraction Block: "Lite Transformer" style global block, the kind
 the design's reference [21] (CDDFuse) uses for its base (low-frequency) encoder:
@@ -8,7 +9,8 @@ Channel attention (transposed attention) builds a per-head d x d attention matri
 L2-normalised over *all* positions, so every output position mixes information from the whole
 map (global, low-frequency by construction) at a cost linear in the number of positions.
 
-LCFB, Low-frequency Context Fusion Block: agent attention (Han et al., ECCV 2024) across
+LCFB, Low-frequency Context Fusion Block: agent attention (Han et al., "Agent Attention: On the
+Integration of Softmax and Linear Attention", ECCV 2024) across
 modalities, equation (2) of the design. Queries come from the target modality's context X_t,
 keys and values from the source modality's context X_s:
     Q = X_t W_Q,   K = X_s W_K,   V = X_s W_V,   A = Pool(Q)           (n = a x a agent tokens)

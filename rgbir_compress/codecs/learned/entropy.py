@@ -11,7 +11,7 @@
 * `ExactGainHyperLatentCodec`: the hyper path whose output chooses the tables runs in exact
   integer arithmetic (fixed_point.py), so encoder and decoder agree bit for bit on any device.
 * The encoder no longer entropy-decodes its own y string to get y_hat: rounding gives the same
-  values (CompressAI's latent codec decodes it, ~40% of the encode time).
+  values, without CompressAI's latent codec decoding it again (docs/results_rd.md).
 
 Training (forward) is untouched: these classes only override compress/decompress.
 """

@@ -51,7 +51,7 @@ def _integer_weights(layer: nn.Module) -> tuple[Tensor, Tensor, float]:
 
 class FixedPointStack:
     """Integer twin of an nn.Sequential of Conv2d / ConvTranspose2d / LeakyReLU (/ ReLU) layers,
-    converted from the float weights at construction (about 2 ms for a hyper-synthesis)."""
+    converted once from the float weights at construction."""
 
     def __init__(self, seq: nn.Sequential) -> None:
         self.ops: list = []

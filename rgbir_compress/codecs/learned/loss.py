@@ -10,6 +10,9 @@ from torch import Tensor
 # Lambda range of CompressAI's MSE quality 1..6 (loss = lambda * 255^2 * MSE + bpp).
 LAMBDA_MIN = 0.0018
 LAMBDA_MAX = 0.0483
+#: What quality means for every learned codec (their `quality_help` starts with it).
+RATE_HELP = (f"continuous rate through gain units: lambda {LAMBDA_MIN:g} (q=0) .. {LAMBDA_MAX:g} (q=1), "
+             "log-linear")
 
 
 def lambda_of(quality: Tensor, lmin: float = LAMBDA_MIN, lmax: float = LAMBDA_MAX) -> Tensor:

@@ -1,4 +1,5 @@
-"""Trainable pair architectures by name: what `train --config` builds and weights files record."""
+"""Trainable pair architectures by name: what `train --config` builds and weights files record.
+Each name is also the learned codec that codes with it (codec.py) and its weights file's name."""
 from __future__ import annotations
 
 from typing import Callable
@@ -6,6 +7,8 @@ from typing import Callable
 from torch import nn
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {}
+#: Names that weights files and checkpoints written before recorded: read, never written.
+OLD_NAMES = {"independent": "hyperprior"}
 
 
 def architecture(name: str):
@@ -15,10 +18,16 @@ def architecture(name: str):
     return wrap
 
 
-@architecture("independent")
-def _independent(**cfg) -> nn.Module:
-    from .models.independent import IndependentPair
-    return IndependentPair(**cfg)
+def canonical(name: str) -> str:
+    """The current name of an architecture, given its current or an old one."""
+    return OLD_NAMES.get(name, name)
+
+
+@architecture("hyperprior")
+def _hyperprior(**cfg) -> nn.Module:
+    """A mean-scale hyperprior per modality, nothing shared (the baseline)."""
+    from .models.hyperprior_pair import HyperpriorPair
+    return HyperpriorPair(**cfg)
 
 
 @architecture("conditional")
@@ -36,8 +45,7 @@ def _joint(**cfg) -> nn.Module:
 
 
 def build(name: str, **cfg) -> nn.Module:
+    name = canonical(name)
     if name not in ARCHITECTURES:
         raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(ARCHITECTURES))}")
-    model = ARCHITECTURES[name](**cfg)
-    model.arch = name
-    return model
+    return ARCHITECTURES[name](**cfg)  # its class names it: `model.arch == name`

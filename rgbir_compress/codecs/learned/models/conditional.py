@@ -1,8 +1,7 @@
 """Cross-modal conditional codec (reference design 1: Lu et al., "Learning based Multi-modality
-Image and Video Compression", CVPR 2022, as described in the reproduction report
-../shared/papers/000_39df32c8edebb1f2.txt).
+Image and Video Compression", CVPR 2022, as described in a reproduction report of it).
 
-One modality, the *reference*, is coded exactly like the independent baseline
+One modality, the *reference*, is coded exactly like the hyperprior baseline
 (`VariableRateHyperprior`, so its warm start is the baseline's own weights and its bytes and
 PSNR are the baseline's). The other, the *current* modality, is coded with the decoded
 reference as context:
@@ -45,15 +44,15 @@ baseline's first conv + GDN, the rest of the analysis, the synthesis stages, the
 conv inside the feature decoder, gains and entropy model), and every path that brings in the
 reference starts at zero. Training then starts from the baseline's rate-distortion and only has
 to learn what the reference adds; a control run (the baseline's coder trained alone for the same
-steps, `IndependentPair(trainable=...)`) separates that from the effect of training longer.
+steps, `HyperpriorPair(trainable=...)`) separates that from the effect of training longer.
 
-Size at the defaults (N_ref=64, M_ref=96 = the baseline's widths; N=64, M=96, F=64,
-attn_dim=48, 3 heads, 4x4 windows), reference "rgb": 4.19 M parameters, of which 1.77 M are the
+Architecture size at the defaults (N_ref=64, M_ref=96 = the baseline's widths; N=64, M=96,
+F=64, attn_dim=48, 3 heads, 4x4 windows), reference "rgb": 4.19 M parameters, of which 1.77 M are the
 reference branch (the baseline's colour coder) and 2.43 M the conditional branch (0.18 M channel
 alignment, 0.23 M for the three spatial alignment modules). Multiply-accumulates per pixel
 (forward-hook count of convolutions, linear layers and the two attention products at 256x256):
 77 k for the conditional branch against 21 k for the reference (baseline) coder, i.e. a pair
-costs about 98 kMAC/pixel against 41 k for the independent baseline. Reference "ir": 4.19 M
+costs about 98 kMAC/pixel against 41 k for the hyperprior baseline. Reference "ir": 4.19 M
 parameters, 78 k + 20 kMAC/pixel.
 """
 from __future__ import annotations
@@ -72,22 +71,12 @@ from ..loss import rd_loss
 from ..attention import PatchEmbed, PatchUnembed, WindowStage
 from ..entropy import CheckedGaussianConditionalLatentCodec, ExactGainHyperLatentCodec, SafeEntropyBottleneck
 from ..layers import QualityGains, hyper_analysis, hyper_synthesis
+from .contract import STRIDE, PairModel, latent_grids, padded
 from .hyperprior import VariableRateHyperprior
 
 CHANNELS = {"rgb": 3, "ir": 1}
-STRIDE = VariableRateHyperprior.stride
 #: Scales of the three decoder stages that get a spatial alignment module (1/8, 1/4, 1/2).
 STAGE_SCALES = (8, 4, 2)
-
-
-def padded(n: int) -> int:
-    return -(-n // STRIDE) * STRIDE
-
-
-def latent_shapes(hw: tuple[int, int]) -> dict:
-    """Latent grid sizes of an image of true size hw (padded to the stride)."""
-    ph, pw = padded(hw[0]), padded(hw[1])
-    return {"y": (ph // 16, pw // 16), "hyper": (ph // 64, pw // 64)}
 
 
 def to_current_grid(t: Tensor, scale: int, src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> Tensor:
@@ -247,17 +236,18 @@ class ConditionalCoder(CompressionModel):
         return self.synthesis(y_hat, ctx, ref_feats).clamp_(0, 1)
 
 
-class ConditionalPair(nn.Module):
+class ConditionalPair(PairModel, nn.Module):
     """Trainable pair module: rgb (B,3,H,W), ir (B,1,H,W) in [0, 1], quality (B,) in [0, 1].
 
-    The layout lets a training run start both branches from the independent baseline
+    The layout lets a training run start both branches from the hyperprior baseline
     (`init_reference_from` / `init_current_from` in the training config, train/warm_start.py).
     freeze_reference: train only the conditional branch (the report's recipe); the reference
     branch then runs in eval mode, i.e. with rounding exactly as when coding.
     """
 
+    arch = "conditional"
     stride = STRIDE
-    codec_name = "conditional"
+    stream_parts = 2  # z, y of each modality, as the baseline's
 
     def __init__(self, reference: str = "rgb", N_ref: int = 64, M_ref: int = 96, N: int = 64, M: int = 96,
                  F: int = 64, attn_dim: int = 48, heads: int = 3, window: int = 4, mlp_ratio: float = 2.0,
@@ -347,28 +337,31 @@ class ConditionalPair(nn.Module):
         self.ref.update(force=force)
         self.cur.update(force=force)
 
-    # -- coding (padded tensors in, strings out; the codec wrapper handles bytes) ----------------------
-    def compress(self, x_ref: Tensor, x_cur: Tensor, ref_hw: tuple[int, int], cur_hw: tuple[int, int],
+    # -- the pair-model contract (contract.py): the reference is coded first -------------------------
+    def compress(self, x_rgb: Tensor, x_ir: Tensor, rgb_hw: tuple[int, int], ir_hw: tuple[int, int],
                  quality: float) -> dict:
-        """Reference first; the current modality is conditioned on the reference exactly as the
-        decoder will reconstruct it (y_hat from the entropy coder, not the encoder's y)."""
-        y = self.ref.g_a(x_ref)
-        out = self.ref.latent_codec.compress(y, *self.ref.gains.at(quality, x_ref.shape[0], y, exact=True))
-        x_hat, feats = self._ref_synthesis(out["y_hat"])
+        """The current modality is conditioned on the reference exactly as the decoder will
+        reconstruct it (y_hat from the entropy coder, not the encoder's y)."""
+        (x_ref, x_cur), (ref_hw, cur_hw) = self.split(x_rgb, x_ir), self.split(rgb_hw, ir_hw)
+        out = self.ref.compress(x_ref, quality)  # the baseline coder's own encoder
+        x_hat, _ = self._ref_synthesis(out["y_hat"])
         ref_img, _ = self._ref_for_current(x_hat, [], ref_hw, cur_hw)
         cur = self.cur.compress(x_cur, ref_img, quality)
-        return {"ref_strings": out["strings"], "cur_strings": cur["strings"],
-                "gamma": cur["gamma"], "beta": cur["beta"]}
+        (y_ref, z_ref), (y_cur, z_cur) = out["strings"], cur["strings"]
+        rgb, ir = self.split([z_ref, y_ref], [z_cur, y_cur])  # split is its own inverse
+        return {"strings": {"rgb": rgb, "ir": ir},
+                "affine": None if cur["gamma"] is None else (cur["gamma"], cur["beta"])}
 
-    def decompress(self, ref_strings: list, cur_strings: list, ref_hw: tuple[int, int],
-                   cur_hw: tuple[int, int], gamma: Tensor | None, beta: Tensor | None,
-                   quality: float) -> tuple[Tensor, Tensor]:
-        """-> (reference, current) reconstructions on their padded grids, in [0, 1]."""
+    def decompress(self, strings: dict[str, list], rgb_hw: tuple[int, int], ir_hw: tuple[int, int],
+                   quality: float, affine: tuple[Tensor, Tensor] | None = None) -> dict[str, Tensor]:
+        (z_ref, y_ref), (z_cur, y_cur) = self.split(strings["rgb"], strings["ir"])
+        ref_hw, cur_hw = self.split(rgb_hw, ir_hw)
+        gamma, beta = affine or (None, None)
         ref = next(self.parameters())
-        _, _, yg_inv, zg_inv = self.ref.gains.at(quality, len(ref_strings[0]), ref, exact=True)
-        y_hat = self.ref.latent_codec.decompress(ref_strings, latent_shapes(ref_hw), yg_inv, zg_inv)["y_hat"]
+        _, _, yg_inv, zg_inv = self.ref.gains.at(quality, len(y_ref), ref, exact=True)
+        y_hat = self.ref.latent_codec.decompress([y_ref, z_ref], latent_grids(ref_hw), yg_inv, zg_inv)["y_hat"]
         x_hat, feats = self._ref_synthesis(y_hat)
         ref_img, feats = self._ref_for_current(x_hat, feats, ref_hw, cur_hw)
-        cur = self.cur.decompress(cur_strings, latent_shapes(cur_hw), ref_img, feats, gamma, beta, quality)
-        return x_hat.clamp_(0, 1), cur
-
+        cur = self.cur.decompress([y_cur, z_cur], latent_grids(cur_hw), ref_img, feats, gamma, beta, quality)
+        rgb, ir = self.split(x_hat.clamp_(0, 1), cur)
+        return {"rgb": rgb, "ir": ir}

@@ -1,6 +1,8 @@
-"""Independent baseline: mean-scale hyperprior (Minnen et al., NeurIPS 2018, without the serial
-autoregressive context, which decodes ~14x slower on a CPU) with continuous variable rate through
-gain units. One class serves RGB (3 channels) and thermal (1 channel).
+"""The baseline coder of one modality: a mean-scale hyperprior (Minnen et al., "Joint
+Autoregressive and Hierarchical Priors for Learned Image Compression", NeurIPS 2018, without the
+serial autoregressive context, which decodes symbol by symbol) with continuous variable rate
+through gain units. One class serves RGB (3 channels) and thermal (1 channel); the pair of them
+is models/hyperprior_pair.py.
 
 Built from CompressAI parts: GDN, conv/deconv, EntropyBottleneck, GaussianConditional and the
 gain-controlled hyperprior latent codec, with rANS coding; the entropy parameters are computed in

@@ -1,6 +1,6 @@
 """Joint RGB-thermal codec with a channel-wise cross-modality entropy model (reference design 2:
-"End-to-End RGB-IR Joint Image Compression With Channel-wise Cross-modality Entropy Model",
-../shared/papers/002_28435cf1ae9152b0.txt), sized for two CPU cores.
+"End-to-End RGB-IR Joint Image Compression With Channel-wise Cross-modality Entropy Model"),
+sized for two CPU cores.
 
     colour RGB -> YUV 4:2:0 (BT.601 full range, centred chroma; rgbir_compress/yuv.py)
     Y (H x W)      -- conv5x5/2 --+
@@ -30,7 +30,8 @@ Loss (design eq. 4): lambda * 255^2 * (MSE_yuv420 + MSE_ir) + bpp_rgb + bpp_ir, 
 is the mean over all 4:2:0 samples ((4 MSE_Y + MSE_U + MSE_V) / 6). RGB PSNR is reported too.
 `lambda_scale` (training only) multiplies the baseline's lambda range (../loss.py): the 4:2:0 MSE
 is smaller than an RGB MSE of the same picture (smooth chroma), so at the baseline's lambdas this
-codec settles at about half the baseline's rates; the shipped weights were trained at 2.5.
+codec settles at lower rates than the baseline; the value the shipped weights were trained at is in
+docs/model_joint.md.
 
 Two-stage schedule (design III-A): `set_stage("y")` trains the colour branch alone (YUV in,
 its hyperprior, slices and LCEB; thermal, cross-attention and LCFB frozen and not run; zeros in
@@ -40,10 +41,11 @@ stage one ended.
 
 Ablations: `lceb` (False: the slice context is two convolutions only), `lcfb` (False: fusion by
 concatenation), `direction` ("ir_to_rgb" thermal context for colour, "rgb_to_ir", "none").
-Size at the defaults (torch FlopCounterMode, pair forward at 256 x 256; `test_default_size`):
-4.57 M parameters (colour transforms 1.18 M, thermal 0.65 M, latent exchange 0.12 M, CCEM 2.62 M
-of which the two hyperpriors 1.50 M) and 63.5 kMAC per pixel (colour 35.9, thermal 20.2, CCEM
-6.8), against 3.53 M and 46.4 kMAC per pixel for the independent baseline (N64/M96).
+Architecture size at the defaults (multiply-accumulates counted with torch FlopCounterMode on
+a pair forward, `test_default_size`): 4.57 M parameters (colour transforms 1.18 M, thermal
+0.65 M, latent exchange 0.12 M, CCEM 2.62 M of which the two hyperpriors 1.50 M) and 63.5 kMAC
+per pixel (colour 35.9, thermal 20.2, CCEM 6.8), against 3.53 M and 46.4 kMAC per pixel for the
+hyperprior baseline (N64/M96).
 """
 from __future__ import annotations
 
@@ -59,21 +61,9 @@ from ....yuv import rgb_to_yuv420_torch, yuv420_to_rgb_torch
 from ..attention import WindowStage
 from ..channel_context import DIRECTIONS, CrossModalEntropyModel
 from ..layers import QualityGains
+from .contract import LATENT_STRIDE, STRIDE, PairModel, latent_grids
 
-STRIDE = 64
-LATENT_STRIDE = 16
-HYPER_STRIDE = 64
 STAGES = ("y", "joint")
-
-
-def padded(n: int) -> int:
-    return -(-n // STRIDE) * STRIDE
-
-
-def latent_shapes(hw: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(z grid, y grid) of an image of native size hw (padded to the stride)."""
-    ph, pw = padded(hw[0]), padded(hw[1])
-    return (ph // HYPER_STRIDE, pw // HYPER_STRIDE), (ph // LATENT_STRIDE, pw // LATENT_STRIDE)
 
 
 def resample_latent(t: Tensor, src_hw: tuple[int, int], dst_hw: tuple[int, int],
@@ -151,11 +141,11 @@ class LatentExchange(nn.Module):
         return y + self.gate * (self.attn(y, self.proj(other)) - y)
 
 
-class JointPair(CompressionModel):
+class JointPair(PairModel, CompressionModel):
     """rgb (B, 3, H, W), ir (B, 1, H', W') in [0, 1], sizes multiples of 64; quality (B,) in [0, 1]."""
 
+    arch = "joint"
     stride = STRIDE
-    codec_name = "joint"
 
     def __init__(self, N: int = 64, M: int = 96, N_ir: int = 48, M_ir: int = 64, slices: int = 4,
                  ctx: int = 64, heads: int = 4, window: int = 8, swin_depth: int = 2, cross_depth: int = 1,
@@ -264,30 +254,34 @@ class JointPair(CompressionModel):
             terms.update(bpp_ir=bpp_ir.mean(), psnr_ir=psnr(mse_ir))
         return {"loss": loss.mean(), **terms}
 
-    # -- coding -----------------------------------------------------------------------------
-    def compress(self, rgb: Tensor, ir: Tensor, rgb_hw: tuple[int, int], ir_hw: tuple[int, int],
+    # -- the pair-model contract (contract.py) --------------------------------------------
+    @property
+    def stream_parts(self) -> int:
+        return 1 + self.entropy.slices  # z, then the slices
+
+    def compress(self, x_rgb: Tensor, x_ir: Tensor, rgb_hw: tuple[int, int], ir_hw: tuple[int, int],
                  quality: float) -> dict:
-        """Padded images + native sizes -> {"strings": {m: [z, slice 0..S-1]}, "y_hat": {m: ...}}."""
-        y = self._analyse(rgb, ir, rgb_hw, ir_hw)
-        gains = {m: self._gains(m, quality, rgb.shape[0], y[m]) for m in y}
-        return self.entropy.compress(y, gains,
-                                     self._entropy_align(rgb_hw, ir_hw, {m: tuple(y[m].shape[-2:]) for m in y}))
+        """Strings {m: [z, slice 0..S-1]}, no affine; also "y_hat": {m: ...} (tests)."""
+        y = self._analyse(x_rgb, x_ir, rgb_hw, ir_hw)
+        gains = {m: self._gains(m, quality, x_rgb.shape[0], y[m]) for m in y}
+        out = self.entropy.compress(y, gains,
+                                    self._entropy_align(rgb_hw, ir_hw, {m: tuple(y[m].shape[-2:]) for m in y}))
+        return {**out, "affine": None}
 
     def decompress_latents(self, strings: dict[str, list], rgb_hw: tuple[int, int], ir_hw: tuple[int, int],
                            quality: float) -> dict[str, Tensor]:
-        shapes = {"rgb": latent_shapes(rgb_hw), "ir": latent_shapes(ir_hw)}
+        shapes = {"rgb": latent_grids(rgb_hw), "ir": latent_grids(ir_hw)}
         ref = next(self.parameters())
         n = len(strings["rgb"][0])
         gains_inv = {}
         for m in ("rgb", "ir"):
             _, _, yg_inv, zg_inv = self._gains(m, quality, n, ref)
             gains_inv[m] = (yg_inv, zg_inv)
-        align = self._entropy_align(rgb_hw, ir_hw, {m: shapes[m][1] for m in shapes})
+        align = self._entropy_align(rgb_hw, ir_hw, {m: shapes[m]["y"] for m in shapes})
         return self.entropy.decompress(strings, shapes, gains_inv, align)
 
     def decompress(self, strings: dict[str, list], rgb_hw: tuple[int, int], ir_hw: tuple[int, int],
-                   quality: float) -> dict[str, Tensor]:
-        """-> padded reconstructions {"rgb": (B, 3, H, W), "ir": (B, 1, H', W')} in [0, 1]."""
+                   quality: float, affine=None) -> dict[str, Tensor]:
         y_hat = self.decompress_latents(strings, rgb_hw, ir_hw, quality)
         rgb = yuv420_to_rgb_torch(*self.g_s_rgb(y_hat["rgb"])).clamp_(0, 1)
         return {"rgb": rgb, "ir": self.g_s_ir(y_hat["ir"]).clamp_(0, 1)}
