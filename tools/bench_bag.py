@@ -115,8 +115,9 @@ def child_verify(raw: str, small: str) -> dict:
                     break
             ref = ImagePair(rgb=rgb[2], thermal=ir[2], rgb_encoding=rgb[1], thermal_encoding=ir[1])
             psnrs.append(pair_psnr(ref, out))
-            bits[0] += 8 * len(cp.rgb_data)
-            bits[1] += 8 * (len(cp.thermal_data) + 4 * (cp.affine_gamma.size + cp.affine_beta.size))
+            n = cp.byte_count()
+            bits[0] += 8 * n.rgb
+            bits[1] += 8 * n.thermal
             pixels[0] += cp.rgb_height * cp.rgb_width
             pixels[1] += cp.thermal_height * cp.thermal_width
     p = np.array(psnrs)

@@ -68,8 +68,9 @@ def rd_points(codec, pairs, qualities):
             cp = codec.encode(pair, q)
             dec = codec.decode(cp)
             npx = rgb.shape[0] * rgb.shape[1]
-            bpp_c.append(8 * len(cp.rgb_data) / npx)
-            bpp_t.append(8 * len(cp.thermal_data) / npx)
+            n = cp.byte_count()
+            bpp_c.append(8 * n.rgb / npx)
+            bpp_t.append(8 * n.thermal / npx)
             ps_c.append(psnr(rgb, dec.rgb))
             ps_t.append(psnr(th, dec.thermal))
         out.append({"quality": q, "bpp_rgb": float(np.mean(bpp_c)), "bpp_thermal": float(np.mean(bpp_t)),

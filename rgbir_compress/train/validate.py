@@ -47,8 +47,9 @@ def validate(model: torch.nn.Module, cfg: TrainConfig) -> dict[str, float]:
         for rgb, ir in images:
             cp = codec.encode(ImagePair(rgb, ir), q)
             dec = codec.decode(cp)
-            acc += [len(cp.rgb_data) * 8 / (rgb.shape[0] * rgb.shape[1]), psnr(rgb, dec.rgb),
-                    len(cp.thermal_data) * 8 / ir.size, psnr(ir, dec.thermal)]
+            n = cp.byte_count()
+            acc += [n.rgb * 8 / (rgb.shape[0] * rgb.shape[1]), psnr(rgb, dec.rgb),
+                    n.thermal * 8 / ir.size, psnr(ir, dec.thermal)]
         acc /= len(images)
         for k, v in zip(("bpp_rgb", "psnr_rgb", "bpp_ir", "psnr_ir"), acc):
             row[f"q{q:g}_{k}"] = round(float(v), 4)

@@ -87,6 +87,19 @@ class LearnedCodec(PairCodec):
     def model_id(self) -> str:
         return self._model_id
 
+    @property
+    def batches(self) -> bool:
+        return self.device.type == "cuda"  # one network pass for several pairs pays on a GPU
+
+    def runs_on(self) -> str:
+        return str(self.device)
+
+    def realtime_note(self) -> str | None:
+        if self.device.type != "cpu":
+            return None
+        return (f"learned codec {self.name!r} runs on the CPU (no CUDA device): expect a few pairs per second "
+                f"at camera sizes (docs/realtime.md); codec:=auto keeps the frame rate on this machine")
+
     def _input(self, imgs: list[np.ndarray]) -> torch.Tensor:
         """Padded batch on the codec's device in the module's dtype (float64 in the consistency bench)."""
         dtype = next(self.module.parameters()).dtype
