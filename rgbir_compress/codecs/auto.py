@@ -30,8 +30,10 @@ HEADROOM = 0.5
 DEFAULT_RATE_HZ = 10.0
 DEFAULT_SIZE = (640, 512)  # (width, height) chosen for at start, before the first pair arrives
 CALIBRATION_RUNS = 3
-#: A first run this many times over budget rejects a codec without timing it again.
+#: A first run (or a small-frame estimate) this many times over budget rejects a codec outright.
 HOPELESS = 3.0
+#: Side ratio of the small frame a codec is first tried on.
+PROBE_SHRINK = 4
 
 
 def _warn_only(level: str, text: str) -> None:
@@ -91,26 +93,41 @@ def choose(*, rate_hz: float, size: tuple[int, int], table: RDTable, runnable: S
                   f"expect dropped pairs, lower the frame rate or the image size", False, timed[fastest])
 
 
-def time_pair(codec: PairCodec, size: tuple[int, int], budget_ms: float, runs: int = CALIBRATION_RUNS) -> float:
-    """Encode + decode ms of one frame of the synthetic scene at `size` with `codec`: the minimum of
-    `runs` after a warm-up (what the machine can do; contention is what HEADROOM is for). A warm-up
-    HOPELESS times over budget is the answer (a slow codec is not timed again)."""
+def _scene_pair(size: tuple[int, int]):
     from ..frame import ImagePair
     from ..scene import SyntheticScene
 
     w, h = size
     rgb, thermal = SyntheticScene(max(h, 64), max(w, 64)).frame(0)  # the scene needs some room
-    pair = ImagePair(rgb=np.ascontiguousarray(rgb[:h, :w]), thermal=np.ascontiguousarray(thermal[:h, :w]))
+    return ImagePair(rgb=np.ascontiguousarray(rgb[:h, :w]), thermal=np.ascontiguousarray(thermal[:h, :w]))
 
-    def once() -> float:
-        t0 = time.perf_counter()
-        codec.decode(codec.encode(pair, 0.5))
-        return 1e3 * (time.perf_counter() - t0)
 
-    first = once()
+def _once(codec: PairCodec, pair) -> float:
+    t0 = time.perf_counter()
+    codec.decode(codec.encode(pair, 0.5))
+    return 1e3 * (time.perf_counter() - t0)
+
+
+def time_pair(codec: PairCodec, size: tuple[int, int], budget_ms: float, runs: int = CALIBRATION_RUNS) -> float:
+    """Encode + decode ms of one frame of the synthetic scene at `size` with `codec` here: the
+    minimum of `runs` after a warm-up (what the machine can do; contention is what HEADROOM is for).
+
+    A codec is first tried on a frame with 1/PROBE_SHRINK^2 of the pixels (plus a warm-up there): if
+    that, scaled by pixel count, is HOPELESS times over budget, the estimate is the answer, so a codec
+    that needs seconds per pair (a learned codec on a CPU) costs a fraction of a second to rule out."""
+    w, h = size
+    small = (max(16, w // PROBE_SHRINK), max(16, h // PROBE_SHRINK))
+    if small != size:
+        probe = _scene_pair(small)
+        _once(codec, probe)
+        estimate = _once(codec, probe) * (w * h) / (small[0] * small[1])
+        if estimate > HOPELESS * budget_ms:
+            return estimate
+    pair = _scene_pair(size)
+    first = _once(codec, pair)
     if first > HOPELESS * budget_ms:
         return first
-    return min(once() for _ in range(runs))
+    return min(_once(codec, pair) for _ in range(runs))
 
 
 class AutoCodec(PairCodec):
