@@ -43,7 +43,7 @@ def make_codec(name: str) -> PairCodec:
             module.update(force=True)
             _cache[name] = registry.get_class(name).from_module(module)
         else:
-            from rgbir_compress.codecs.learned.weights import MissingWeightsError
+            from rgbir_compress.errors import MissingWeightsError
 
             try:
                 _cache[name] = registry.create(name, device="cpu")

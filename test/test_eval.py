@@ -11,7 +11,7 @@ from PIL import Image
 
 from rgbir_compress.cli import main
 from rgbir_compress.codecs import registry
-from rgbir_compress.codecs.learned.weights import MissingWeightsError
+from rgbir_compress.errors import MissingWeightsError
 from rgbir_compress.eval.bdrate import bd_rate, clean_curve
 from rgbir_compress.eval.results_file import load_results
 from rgbir_compress.eval.summary import PSNR_CAP, mean_curves

@@ -12,8 +12,8 @@ from pathlib import Path
 from .. import container
 from .. import encodings as enc
 from ..codecs import get_class, names
-from ..codecs.factory import CodecUnavailable, open_codec
-from ..errors import DecodeError, EncodeError
+from ..codecs.factory import open_codec
+from ..errors import CodecUnavailable, DecodeError, EncodeError
 from ..frame import ImagePair
 
 

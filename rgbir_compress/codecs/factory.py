@@ -12,6 +12,7 @@ import inspect
 import warnings
 from typing import Callable
 
+from ..errors import CodecUnavailable, MissingWeightsError
 from .base import PairCodec
 from .defaults import DEFAULT_CODEC, FALLBACK_CODEC
 from .registry import get_class
@@ -20,26 +21,12 @@ from .registry import get_class
 OPTIONS = ("device", "weights", "threads")
 
 
-class CodecUnavailable(RuntimeError):
-    """A codec that cannot be opened here: an unknown name, no weights, a missing library.
-
-    The message says why ("NAME: unavailable: no weights (...)"). `missing` is True when the codec
-    is simply not installed here (torch or its weights absent): the case a fallback covers.
-    """
-
-    def __init__(self, message: str, *, missing: bool = False) -> None:
-        super().__init__(message)
-        self.missing = missing
-
-
 def takes(name: str, option: str) -> bool:
     """Whether codec `name`'s constructor accepts `option` (e.g. only learned codecs take weights)."""
     return option in inspect.signature(get_class(name).__init__).parameters
 
 
 def _create(name: str, device: str | None, weights: str | None, threads: int | None) -> PairCodec:
-    from .learned.weights import MissingWeightsError
-
     try:
         cls = get_class(name)
     except KeyError as exc:
@@ -79,7 +66,7 @@ def open_codec(name: str, *, device: str | None = "auto", weights: str | None = 
 def default_codec_name() -> str:
     """The project's default codec (codecs/defaults.py); a learned default without its weights in
     this install gives FALLBACK_CODEC, with a warning."""
-    from .learned.weights import MissingWeightsError, weights_path
+    from .learned.weights import weights_path
 
     try:
         if get_class(DEFAULT_CODEC).__module__.startswith("rgbir_compress.codecs.learned"):

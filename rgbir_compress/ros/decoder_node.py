@@ -17,9 +17,9 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from ..codecs.base import PairCodec
-from ..codecs.factory import CodecUnavailable, open_codec
+from ..codecs.factory import open_codec
 from ..container.message import from_message
-from ..errors import DecodeError
+from ..errors import CodecUnavailable, DecodeError
 from ..msg import CompressedRGBIR
 from .messages import to_image
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
