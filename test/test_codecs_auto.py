@@ -2,13 +2,15 @@
 calibration, nothing-keeps-up, explicit override, and the logged / diagnosed reason."""
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 from rgbir_compress.codecs import create, names
 from rgbir_compress.codecs import auto
 from rgbir_compress.codecs.auto import AutoCodec, choose
-from rgbir_compress.codecs.classical.presets import PRESETS
+from rgbir_compress.codecs.catalog import presets
 from rgbir_compress.codecs.defaults import DEFAULT_CODEC
 from rgbir_compress.codecs.speed_table import CPU, Entry
 from rgbir_compress.frame import ImagePair
@@ -23,7 +25,7 @@ TABLE = (  # fake measurements: best RD is slowest
 
 def test_default_codec_is_auto_and_presets_are_registered() -> None:
     assert DEFAULT_CODEC == "auto"
-    assert {"auto", *PRESETS} <= set(names())
+    assert {"auto", *presets()} <= set(names()) and len(presets()) == 8
     assert {e.codec for e in CPU} <= set(names())
 
 
@@ -88,7 +90,9 @@ def test_auto_warns_when_nothing_keeps_up(monkeypatch) -> None:
 
 
 def test_presets_keep_the_base_quality_map_and_differ_only_in_encoder_options() -> None:
-    for name, (base, options) in PRESETS.items():
+    for name, entry in presets().items():
+        module, _, attr = entry.target.partition(":")
+        base, options = getattr(importlib.import_module(module), attr), entry.options
         codec = create(name)
         assert codec.quality_map == base.quality_map
         assert codec.options == {**base.defaults, **options}

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from conftest import synthetic_pair
 from rgbir_compress import container
 from rgbir_compress.codecs import registry
+from rgbir_compress.codecs.catalog import CODECS
 from rgbir_compress.codecs.classical import ClassicalCodec, QualityMap
 from rgbir_compress.errors import DecodeError
 from rgbir_compress.frame import ImagePair
@@ -20,14 +21,7 @@ EXPECTED = ("avif", "hevc", "jpeg", "jpegxl", "webp")
 
 
 def _registered_classical() -> list[str]:
-    names, todo = [], list(ClassicalCodec.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        name = getattr(cls, "name", None)
-        if name in registry.names() and registry.get_class(name) is cls:
-            names.append(name)
-    return sorted(names)
+    return [name for name in registry.names() if CODECS[name].target.startswith("rgbir_compress.codecs.classical.")]
 
 
 CLASSICAL = _registered_classical()

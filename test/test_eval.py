@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from rgbir_compress.cli import main
-from rgbir_compress.codecs import registry
+from rgbir_compress.codecs import catalog, registry
 from rgbir_compress.errors import MissingWeightsError
 from rgbir_compress.eval.bdrate import bd_rate, clean_curve
 from rgbir_compress.eval.results_file import load_results
@@ -200,8 +200,8 @@ def test_eval_measures_other_weights_under_a_label_and_bdrate_reanchors(tiny_man
 
 
 def test_codec_without_weights_is_skipped_with_a_clear_reason(tiny_manifest, tmp_path, capsys, monkeypatch):
-    registry._load_builtin()
-    monkeypatch.setitem(registry._FACTORIES, "ghost", _NoWeights)
+    monkeypatch.setitem(catalog.CODECS, "ghost", catalog.Entry(f"{__name__}:_NoWeights"))
+    monkeypatch.delitem(registry._CLASSES, "ghost", raising=False)
     out = tmp_path / "r.json"
     assert main(["eval", "--manifest", str(tiny_manifest), "--split", "val", "--codec", "ghost", "--out",
                  str(out), "--no-progress"]) == 1
