@@ -25,13 +25,13 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import Image
 
-from ..metrics import psnr
-from ..frame import Stamp
-from ..imagemsg import image_to_array, stamp_of
-from ..msg import CompressedRGBIR
-from ..ros.messages import to_image
+from rgbir_compress.frame import Stamp
+from rgbir_compress.imagemsg import image_to_array, stamp_of
+from rgbir_compress.metrics import psnr
+from rgbir_compress.msg import CompressedRGBIR
+from rgbir_compress.ros.messages import to_image
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 FASTDDS_PROFILE = REPO / "config" / "fastdds_loopback.xml"
