@@ -63,7 +63,7 @@ def test_quality_map_linear_log_and_rounding():
 @pytest.mark.parametrize("name", CLASSICAL)
 def test_quality_help_describes_the_map(name):
     cls = registry.get_class(name)
-    # speed presets (classical/presets.py) append their encoder settings after the map
+    # speed presets (catalog.py entries with options) append their encoder settings after the map
     assert cls.quality_help.startswith(cls.quality_map.describe())
     assert "(q=0)" in cls.quality_help and "(q=1)" in cls.quality_help
 

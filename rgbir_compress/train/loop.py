@@ -266,6 +266,24 @@ def validate_into(log: RunLog, state: TrainState, cfg: TrainConfig) -> None:
     log.val_row(state.step, validate(state.model, cfg))
 
 
+def finish(state: TrainState, out: Path, progress: Progress, out_of_time: bool, validates: bool,
+           cfg: TrainConfig, env: DistEnv) -> None:
+    """The end of a run. Stopped by the time budget, it keeps what was trained as a finished run
+    would: the last row and checkpoint, the weights, then the validation (which cannot cost the
+    weights, being last). At cfg.steps the loop has checkpointed and validated; the weights remain."""
+    if out_of_time:
+        if env.main:
+            print(f"\ntime budget: stopped at step {state.step}/{cfg.steps}", flush=True)
+            progress.flush(state.step, state.elapsed)
+        save_checkpoint(out / "checkpoint.pth", state, env)
+    if env.main and (state.step >= cfg.steps or out_of_time):
+        export_weights(state.model, out / "weights.pth",
+                       meta={"steps": state.step, "train_seconds": round(state.elapsed, 1), "world": env.world,
+                             "config": cfg.to_dict(), **({"time_budget_stop": True} if out_of_time else {})})
+    if out_of_time and validates:
+        validate_into(progress.log, state, cfg)
+
+
 def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -> TrainResult:
     budget = TimeBudget(cfg.time_budget_min, cfg.time_reserve_s)  # counts from here: model and data load too
     cfg.data_source()  # fail before building anything when the data settings are wrong
@@ -313,17 +331,7 @@ def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -
                 save_checkpoint(ckpt_path, state, env)
             if validates and ((cfg.val_every and state.step % cfg.val_every == 0) or state.step == cfg.steps):
                 validate_into(progress.log, state, cfg)
-        if budget.stopped:  # out of time: keep what was trained, as at the end of a run
-            if env.main:
-                print(f"\ntime budget: stopped at step {state.step}/{cfg.steps}", flush=True)
-                progress.flush(state.step, state.elapsed)
-            save_checkpoint(ckpt_path, state, env)
-        if env.main and (state.step >= cfg.steps or budget.stopped):
-            export_weights(state.model, out / "weights.pth",
-                           meta={"steps": state.step, "train_seconds": round(state.elapsed, 1), "world": env.world,
-                                 "config": cfg.to_dict(), **({"time_budget_stop": True} if budget.stopped else {})})
-        if budget.stopped and validates:  # after the export: a late validation cannot cost the weights
-            validate_into(progress.log, state, cfg)
+        finish(state, out, progress, budget.stopped, validates, cfg, env)
     finally:
         batches.close()  # stops DataLoader workers now, not at garbage collection
         progress.close()
