@@ -102,7 +102,7 @@ def test_eval_writes_self_describing_json_bd_rates_and_plot(tiny_manifest, tmp_p
                 "psnr_yuv420", "psnr_thermal", "msssim_rgb", "msssim_thermal", "encode_ms", "decode_ms"):
         assert rec[key] is not None, key
     assert rec["container_bytes"] > rec["rgb_bytes"] + rec["thermal_bytes"]
-    assert rec["bpp_rgb"] == pytest.approx(8 * rec["rgb_bytes"] / (rec["rgb_hw"][0] * rec["rgb_hw"][1]))
+    assert rec["bpp_rgb"] == pytest.approx(8 * rec["rgb_bytes"] / (rec["rgb_hw"][0] * rec["rgb_hw"][1]), abs=1e-6)  # stored to 6 places
     assert {tuple(r["thermal_hw"]) for r in res["records"]} == {(176, 200), (170, 180)}
     bd = res["summary"]["bd_rate"]
     assert bd["jpeg"]["rgb"]["psnr"]["percent"] == pytest.approx(0.0, abs=1e-6)
