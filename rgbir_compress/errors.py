@@ -1,4 +1,9 @@
-"""The one exception type users catch when a stream cannot be trusted."""
+"""Every exception the package raises for users to catch, in one place.
+
+Core module: it imports nothing but the standard library, so a caller can catch any of these
+without loading torch, ROS or a codec library. Helpers that never leave their module (the fuzz
+harness's timeout signal, the bag tools' signal-to-KeyboardInterrupt bridge) stay private there.
+"""
 from __future__ import annotations
 
 
@@ -13,3 +18,27 @@ class DecodeError(ValueError):
 
 class EncodeError(ValueError):
     """Input the encoder cannot take: unsupported encoding, wrong shape or dtype, empty image."""
+
+
+class CorruptImage(EncodeError):
+    """An Image message whose fields do not describe its data."""
+
+
+class CodecUnavailable(RuntimeError):
+    """A codec that cannot be opened here: an unknown name, no weights, a missing library.
+
+    The message says why ("NAME: unavailable: no weights (...)"). `missing` is True when the codec
+    is simply not installed here (torch or its weights absent): the case a fallback covers.
+    """
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class MissingWeightsError(FileNotFoundError):
+    """No weights file for a learned codec (train one, or pass weights=PATH)."""
+
+
+class OutputExistsError(FileExistsError):
+    """The output exists and --force was not given."""

@@ -16,12 +16,8 @@ from typing import Any
 import numpy as np
 
 from . import encodings as enc
-from .errors import EncodeError
+from .errors import CorruptImage, EncodeError
 from .frame import Stamp
-
-
-class CorruptImage(EncodeError):
-    """An Image message whose fields do not describe its data."""
 
 
 def stamp_of(msg: Any) -> Stamp:

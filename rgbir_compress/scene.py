@@ -23,7 +23,7 @@ class SyntheticScene:
         heat = 60 + 20 * np.sin(yy / ch * np.pi)
         for _ in range(max(8, cw * ch // 20000)):
             cy, cx = rng.uniform(0, ch), rng.uniform(0, cw)
-            ry, rx = rng.uniform(6, ch / 8), rng.uniform(6, cw / 16)
+            ry, rx = rng.uniform(6, max(6, ch / 8)), rng.uniform(6, max(6, cw / 16))  # tiny frames too
             mask = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1
             rgb[mask] = rng.uniform(20, 235, 3)
             heat[mask] = rng.uniform(50, 200)

@@ -1,47 +1,35 @@
-"""Shared test helpers: synthetic RGB + thermal pairs (tests never use the shared data unless it
-is present, and then skip cleanly without it), and the network setting every ROS test needs."""
+"""Shared test helpers: synthetic RGB + thermal pairs from the one synthetic scene (tests never use
+the shared data unless it is present, and then skip cleanly without it), and the network setting
+every ROS test needs."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rgbir_compress.scene import SyntheticScene
+
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # the node harness (rgbir_harness/) runs from the source tree, never installed
+    sys.path.insert(0, str(REPO))
 SHARED_DATA = REPO.parent / "shared" / "data" / "rgbir"
 
 
 def synthetic_pair(h: int = 96, w: int = 128, th: int | None = None, tw: int | None = None,
                    *, seed: int = 0, mono16: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """A colour image with smooth gradients, shapes and mild noise, and a thermal image of the
-    same scene (warm blobs where the shapes are), optionally at another size or 16 bit."""
-    rng = np.random.default_rng(seed)
+    """A frame of the project's synthetic scene (rgbir_compress/scene.py) at h x w, the one where its
+    warm object crosses the middle (so the thermal image has a hot spot); the thermal image at
+    th x tw (nearest-neighbour, so still the same scene) when those differ."""
+    rgb, ir = SyntheticScene(h, w, seed=seed, mono16=mono16).frame(round((w / 2 + 40) / 9))
     th, tw = th or h, tw or w
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    rgb = np.stack([
-        120 + 80 * np.sin(xx / (7 + 5 * rng.random())),
-        100 + 60 * np.cos(yy / (9 + 5 * rng.random())),
-        80 + 0.5 * (xx + yy) % 120,
-    ], axis=-1)
-    heat = np.zeros((h, w), np.float32)
-    for _ in range(4):
-        cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(4, max(5, min(h, w) / 3))
-        mask = (yy - cy) ** 2 + (xx - cx) ** 2 < r**2
-        rgb[mask] = rng.uniform(20, 230, 3)
-        heat += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r**2))
-    rgb = np.clip(rgb + rng.normal(0, 3, rgb.shape), 0, 255).astype(np.uint8)
-    heat = 40 + 180 * heat / max(1e-6, heat.max()) + rng.normal(0, 2, heat.shape)
-    ir = np.clip(heat, 0, 255)
     if (th, tw) != (h, w):
-        iy = (np.arange(th) * h // th)[:, None]
-        ix = (np.arange(tw) * w // tw)[None, :]
-        ir = ir[iy, ix]
-    if mono16:
-        return rgb, (ir * 40 + 20000).astype(np.uint16)
-    return rgb, ir.astype(np.uint8)
+        ir = ir[(np.arange(th) * h // th)[:, None], (np.arange(tw) * w // tw)[None, :]]
+    return rgb, ir
 
 
 @pytest.fixture
@@ -63,7 +51,7 @@ def ros_context():
 
     import rclpy
 
-    from rgbir_compress.testing.loopback import FASTDDS_PROFILE
+    from rgbir_harness.loopback import FASTDDS_PROFILE
 
     saved = {k: os.environ.get(k) for k in ("ROS_DOMAIN_ID", "FASTRTPS_DEFAULT_PROFILES_FILE")}
     domain = random.Random(os.getpid()).randint(20, 99)

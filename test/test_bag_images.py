@@ -8,7 +8,8 @@ from rgbir_compress import encodings as enc
 from rgbir_compress.bag.types import IMAGE_TYPE, image_classes, merged_store
 from rgbir_compress.errors import EncodeError
 from rgbir_compress.frame import Stamp
-from rgbir_compress.imagemsg import CorruptImage, array_to_image as _array_to_image, image_to_array
+from rgbir_compress.errors import CorruptImage
+from rgbir_compress.imagemsg import array_to_image as _array_to_image, image_to_array
 
 STORE = merged_store()
 ALL = tuple(enc.ENCODINGS)

@@ -14,7 +14,8 @@ from rosbags.rosbag2 import Reader, Writer
 
 from rgbir_compress.bag.compress import CompressOptions, compress_bag
 from rgbir_compress.bag.decompress import DecompressOptions, decompress_bag
-from rgbir_compress.bag.safety import OutputExistsError, leftover_partials
+from rgbir_compress.bag.safety import leftover_partials
+from rgbir_compress.errors import OutputExistsError
 from rgbir_compress.bag.synthetic import write_synthetic_bag
 from rgbir_compress.codecs import create
 

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from rgbir_compress import container
-from rgbir_compress.codecs.factory import CodecUnavailable, open_codec
+from rgbir_compress.codecs.factory import open_codec
+from rgbir_compress.errors import CodecUnavailable
 from rgbir_compress.codecs.registry import names
 from rgbir_compress.frame import ImagePair, Stamp
 from rgbir_compress.scene import SyntheticScene

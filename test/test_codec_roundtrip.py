@@ -21,7 +21,7 @@ SIZES = [(1, 1, 1, 1), (17, 23, 17, 23), (64, 64, 64, 64), (101, 77, 101, 77), (
 UNTRAINED = {"hyperprior"}
 # Small synthetic pairs are mostly sharp edges and noise, which 4:2:0 chroma cannot keep: the floor
 # is set to catch broken codecs (swapped channels give 13 dB, a one-pixel shift 19 dB).
-RGB_FLOOR_DB, THERMAL_FLOOR_DB = 24.0, 36.0
+RGB_FLOOR_DB, THERMAL_FLOOR_DB = 24.0, 34.0  # at quality 0.9, on the scene's noisy thermal
 # Learned codecs share the encoding handling of the base class and are slow on CPU: two combinations.
 LEARNED_ENCODINGS = {("bgra8", "mono16"), ("rgb8", "mono8")}
 STAMP, THERMAL_STAMP = Stamp(1_700_000_123, 456_789_012), Stamp(1_700_000_123, 470_000_001)
@@ -43,7 +43,7 @@ def make_codec(name: str) -> PairCodec:
             module.update(force=True)
             _cache[name] = registry.get_class(name).from_module(module)
         else:
-            from rgbir_compress.codecs.learned.weights import MissingWeightsError
+            from rgbir_compress.errors import MissingWeightsError
 
             try:
                 _cache[name] = registry.create(name, device="cpu")

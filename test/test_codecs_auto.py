@@ -3,6 +3,7 @@ timings here, learned codecs only when their measured RD wins, nothing-keeps-up,
 and the logged / diagnosed reason."""
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from rgbir_compress.codecs import create, names
 from rgbir_compress.codecs.auto import AutoCodec, choose
-from rgbir_compress.codecs.classical.presets import PRESETS
+from rgbir_compress.codecs.catalog import presets
 from rgbir_compress.codecs.defaults import DEFAULT_CODEC
 from rgbir_compress.codecs.rd_table import TABLE_PATH, RDEntry, RDTable, load_table
 from rgbir_compress.eval.rd_table import build_table, pick_labels
@@ -35,7 +36,7 @@ def timer(speeds=MS, calls=None):
 
 def test_default_codec_is_auto_and_the_shipped_table_names_registered_codecs() -> None:
     assert DEFAULT_CODEC == "auto"
-    assert {"auto", *PRESETS} <= set(names())
+    assert {"auto", *presets()} <= set(names())
     shipped = load_table()
     assert TABLE_PATH.is_file() and shipped.entries and set(shipped.entries) <= set(names())
     assert "rgbir-compress rd-table" in shipped.command  # written by the tool, not by hand
@@ -156,7 +157,9 @@ def test_rd_table_from_records_ranks_by_the_measured_bd_rate(tmp_path) -> None:
 
 
 def test_presets_keep_the_base_quality_map_and_differ_only_in_encoder_options() -> None:
-    for name, (base, options) in PRESETS.items():
+    for name, entry in presets().items():
+        module, _, attr = entry.target.partition(":")
+        base, options = getattr(importlib.import_module(module), attr), entry.options
         codec = create(name)
         assert codec.quality_map == base.quality_map
         assert codec.options == {**base.defaults, **options}

@@ -93,6 +93,9 @@ def test_install_space_has_nodes_launch_and_config(workspace: Path) -> None:
                 "config/encoder.yaml", "config/decoder.yaml", "msg/CompressedRGBIR.msg", "package.xml"):
         assert (share / rel).is_file(), rel
     assert (prefix / "share" / "ament_index" / "resource_index" / "packages" / "rgbir_compress").is_file()
+    site = prefix / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    assert (site / "rgbir_compress" / "codecs").is_dir() and not (site / "rgbir_compress" / "testing").exists()
+    assert not (site / "rgbir_harness").exists()  # the node harness is development tooling
 
 
 @pytest.mark.timeout(600)

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from rgbir_compress.cli import main
-from rgbir_compress.codecs import registry
-from rgbir_compress.codecs.learned.weights import MissingWeightsError
+from rgbir_compress.codecs import catalog, registry
+from rgbir_compress.errors import MissingWeightsError
 from rgbir_compress.eval.bdrate import bd_rate, clean_curve
 from rgbir_compress.eval.results_file import load_results
 from rgbir_compress.eval.summary import PSNR_CAP, mean_curves
@@ -102,7 +102,7 @@ def test_eval_writes_self_describing_json_bd_rates_and_plot(tiny_manifest, tmp_p
                 "psnr_yuv420", "psnr_thermal", "msssim_rgb", "msssim_thermal", "encode_ms", "decode_ms"):
         assert rec[key] is not None, key
     assert rec["container_bytes"] > rec["rgb_bytes"] + rec["thermal_bytes"]
-    assert rec["bpp_rgb"] == pytest.approx(8 * rec["rgb_bytes"] / (rec["rgb_hw"][0] * rec["rgb_hw"][1]))
+    assert rec["bpp_rgb"] == pytest.approx(8 * rec["rgb_bytes"] / (rec["rgb_hw"][0] * rec["rgb_hw"][1]), abs=1e-6)  # stored to 6 places
     assert {tuple(r["thermal_hw"]) for r in res["records"]} == {(176, 200), (170, 180)}
     bd = res["summary"]["bd_rate"]
     assert bd["jpeg"]["rgb"]["psnr"]["percent"] == pytest.approx(0.0, abs=1e-6)
@@ -200,8 +200,8 @@ def test_eval_measures_other_weights_under_a_label_and_bdrate_reanchors(tiny_man
 
 
 def test_codec_without_weights_is_skipped_with_a_clear_reason(tiny_manifest, tmp_path, capsys, monkeypatch):
-    registry._load_builtin()
-    monkeypatch.setitem(registry._FACTORIES, "ghost", _NoWeights)
+    monkeypatch.setitem(catalog.CODECS, "ghost", catalog.Entry(f"{__name__}:_NoWeights"))
+    monkeypatch.delitem(registry._CLASSES, "ghost", raising=False)
     out = tmp_path / "r.json"
     assert main(["eval", "--manifest", str(tiny_manifest), "--split", "val", "--codec", "ghost", "--out",
                  str(out), "--no-progress"]) == 1

@@ -1,5 +1,5 @@
-"""The package's layers point one way, and only `rgbir_compress/ros/` (with its test harness,
-`testing/`) touches ROS.
+"""The package's layers point one way, and only `rgbir_compress/ros/` touches ROS (and, outside the
+installed package, the node harness `rgbir_harness/` that tests, the demo and the benches use).
 
 Layers, lowest first (a module imports its own package and lower layers only):
   core    the top-level modules: errors, frame, encodings, yuv, metrics, imageio, manifest,
@@ -9,8 +9,8 @@ Layers, lowest first (a module imports its own package and lower layers only):
   tools   bag/, eval/, train/: siblings that do not import each other, except that training reads
           bags through bag/ (train -> bag)
   ros     ros/: the nodes (the only rclpy code), and msg/, the generated message they publish
-  top     cli/ and testing/ (harnesses that start nodes and subprocesses)
-Only ros/ and testing/ import ROS: the codec library runs on machines without ROS, and `bag/` works through rosbags alone. Checked on
+  top     cli/
+Only ros/ imports ROS: the codec library runs on machines without ROS, and `bag/` works through rosbags alone. Checked on
 the source (ast, so lazy imports inside functions count too) and at run time in a clean interpreter."""
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "rgbir_compress"
 ROS_MODULES = {
     "rclpy", "sensor_msgs", "std_msgs", "message_filters", "launch", "launch_ros", "diagnostic_msgs",
     "builtin_interfaces", "rosidl_runtime_py", "rosidl_parser", "rosidl_generator_py", "rosbag2_py",
-    "cv_bridge", "tf2_ros", "rgbir_compress.msg", "rgbir_compress.ros", "rgbir_compress.testing",
+    "cv_bridge", "tf2_ros", "rgbir_compress.msg", "rgbir_compress.ros", "rgbir_harness",
 }
 
 
@@ -66,7 +66,7 @@ def _imported_names(path: Path, source: str | None = None) -> set[str]:
 
 
 #: Layer rank of each package (core modules are the top-level files, rank 0).
-LAYER = {"codecs": 1, "container": 1, "bag": 2, "eval": 2, "train": 2, "msg": 2, "ros": 3, "cli": 4, "testing": 4}
+LAYER = {"codecs": 1, "container": 1, "bag": 2, "eval": 2, "train": 2, "msg": 2, "ros": 3, "cli": 4}
 #: Imports between packages of one rank that are allowed (importer -> imported).
 SIBLING_IMPORTS = {("container", "codecs"), ("train", "bag")}
 
@@ -110,13 +110,13 @@ def _files(under: Path) -> list[Path]:
     return sorted(p for p in under.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-CORE_FILES = [p for p in _files(PACKAGE) if p.relative_to(PACKAGE).parts[0] not in ("ros", "testing")]
+CORE_FILES = [p for p in _files(PACKAGE) if p.relative_to(PACKAGE).parts[0] != "ros"]
 
 
 def test_the_walk_sees_the_package():
     names = {_module_name(p) for p in CORE_FILES}
     assert {"rgbir_compress.codecs.base", "rgbir_compress.container.serialise"} <= names
-    assert not any(n.startswith(("rgbir_compress.ros", "rgbir_compress.testing")) for n in names)
+    assert not any(n.startswith("rgbir_compress.ros") for n in names)
 
 
 def test_the_checker_catches_ros_imports():
@@ -132,7 +132,7 @@ def test_the_checker_catches_ros_imports():
 def test_core_module_imports_no_ros(path):
     found = _ros_imports(path)
     assert not found, (f"{path.relative_to(PACKAGE.parent)} imports ROS modules {found}; "
-                       "only rgbir_compress/ros/ and testing/ may")
+                       "only rgbir_compress/ros/ may")
 
 
 ALL_FILES = _files(PACKAGE)
@@ -163,6 +163,12 @@ def test_the_layer_checker_catches_backwards_imports(where, source):
 def test_the_layer_checker_allows_downward_imports():
     source = "from ..codecs import factory\nfrom .. import metrics\nfrom ..bag import bagio\nfrom . import data\n"
     assert not _backwards_imports(PACKAGE / "train" / "example.py", source)
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_package_does_not_need_the_node_harness(path):
+    """rgbir_harness/ is not installed (setup.cfg, CMakeLists.txt): nothing installed may import it."""
+    assert not [n for n in _imported_names(path) if n.split(".")[0] == "rgbir_harness"]
 
 
 def test_bag_imports_no_rclpy():

@@ -35,6 +35,8 @@ out = codec.decode(cp)
 assert out.rgb.shape == rgb.shape and out.thermal.shape == thermal.shape and out.rgb_encoding == "bgr8"
 err = np.abs(out.rgb.astype(int) - rgb).mean(), np.abs(out.thermal.astype(int) - thermal).mean()
 assert max(err) < 8, err
+for absent in ("rgbir_harness", "rgbir_compress.testing", "rgbir_compress.cli.device_cmds"):  # dev tooling
+    assert importlib.util.find_spec(absent) is None, absent + " is development tooling, not installed"
 for absent in ("rclpy", "torch"):
     assert importlib.util.find_spec(absent) is None, absent + " should not be installed here"
     assert absent not in sys.modules

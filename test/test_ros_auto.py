@@ -9,7 +9,7 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 pytest.importorskip("rgbir_compress.msg")
 
-from rgbir_compress.testing.loopback import NodePair, Probe  # noqa: E402
+from rgbir_harness.loopback import NodePair, Probe  # noqa: E402
 from rgbir_compress.scene import SyntheticScene  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

@@ -1,6 +1,6 @@
 """Issue 4: the encoder and decoder nodes in their own processes over real DDS on loopback.
 
-A probe node in this process plays the cameras and the far end (rgbir_compress.testing.loopback).
+A probe node in this process plays the cameras and the far end (rgbir_harness/loopback.py).
 Every run has its own namespace and DDS domain; every wait has a deadline.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rgbir_compress.container.message import to_message  # noqa: E402
 from rgbir_compress.frame import ImagePair, Stamp  # noqa: E402
 from rgbir_compress.msg import CompressedRGBIR  # noqa: E402
 from rgbir_compress.ros.messages import to_image as array_to_image  # noqa: E402
-from rgbir_compress.testing.loopback import NodePair, NodeProcess, Probe, node_command, ros_env  # noqa: E402
+from rgbir_harness.loopback import NodePair, NodeProcess, Probe, node_command, ros_env  # noqa: E402
 from rgbir_compress.scene import SyntheticScene  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

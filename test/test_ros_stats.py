@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from rgbir_compress.codecs.factory import CodecUnavailable, open_codec
+from rgbir_compress.codecs.factory import open_codec
+from rgbir_compress.errors import CodecUnavailable
 from rgbir_compress.ros.diagnostics import ProblemLog
 from rgbir_compress.scene import SyntheticScene
 from rgbir_compress.ros.stats import Counters, Percentiles, RateMeter

@@ -3,8 +3,10 @@ set held in device memory, the wall-clock budget, and tools/device_train.sh, the
 GPU machine runs, here on CPU for a few steps on a tiny pack."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -119,8 +121,16 @@ def test_device_script_trains_on_cpu_and_gathers_the_results(pack, tmp_path):
     assert codec.decode(codec.encode(ImagePair(rgb, ir), 0.5)).rgb.shape == rgb.shape
 
 
+def _device_train_tool():
+    """tools/device_train.py, a script (not installed), loaded from the source tree."""
+    spec = importlib.util.spec_from_file_location("device_train", REPO / "tools" / "device_train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_large_files_come_back_in_parts(tmp_path):
-    from rgbir_compress.cli.device_cmds import copy_in_parts
+    copy_in_parts = _device_train_tool().copy_in_parts
 
     src = tmp_path / "weights.pth"
     data = os.urandom(2500)
@@ -189,3 +199,14 @@ def test_in_memory_batches_resume_exactly(pack, tmp_path):
     a, b = (torch.load(tmp_path / x / "checkpoint.pth", map_location="cpu", weights_only=False) for x in "ab")
     differing = [k for k in a["model"] if not torch.equal(a["model"][k], b["model"][k])]
     assert not differing, differing[:5]
+
+
+def test_the_installed_cli_has_train_pack_but_no_device_machine_run(capsys):
+    from rgbir_compress.cli.main import build_parser
+
+    parser = build_parser()
+    assert "train-pack" in parser.format_help() and "device-train" not in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train-pack", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert not re.search(r"\blent\b|\$OUT|device machine", text), text

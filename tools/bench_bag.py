@@ -171,7 +171,8 @@ def ensure_bag(workdir: Path, pairs: int, h: int, w: int, ir_encoding: str, log)
 
 def available_codecs(wanted: list[str], log) -> list[str]:
     from rgbir_compress.codecs import names
-    from rgbir_compress.codecs.learned.weights import MissingWeightsError, weights_path
+    from rgbir_compress.codecs.learned.weights import weights_path
+    from rgbir_compress.errors import MissingWeightsError
 
     out = []
     for c in wanted:

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from rgbir_compress.scene import SyntheticScene
-    from rgbir_compress.testing.session import run_loopback
+    from rgbir_harness.session import run_loopback
 
     w, h = (int(v) for v in args.size.lower().split("x"))
     scene = SyntheticScene(h, w)

@@ -94,7 +94,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from rgbir_compress.scene import SyntheticScene
-    from rgbir_compress.testing.session import run_loopback
+    from rgbir_harness.session import run_loopback
 
     w, h = (int(v) for v in args.size.lower().split("x"))
     if args.source and args.bag:

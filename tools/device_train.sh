@@ -21,7 +21,7 @@ fi
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}   # the package runs from the tree, not installed
 export PYTHONUNBUFFERED=1 TQDM_MININTERVAL=${TQDM_MININTERVAL:-20}
 { command -v nvidia-smi >/dev/null && nvidia-smi || echo "no nvidia-smi"; } 2>&1 | tee "$OUT/device.log"
-"$PY" -m rgbir_compress device-train --out "$OUT" "$@" 2>&1 | tee -a "$OUT/device.log"
+"$PY" tools/device_train.py --out "$OUT" "$@" 2>&1 | tee -a "$OUT/device.log"
 rc=${PIPESTATUS[0]}
 if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=name,memory.used,memory.total,utilization.gpu,clocks.sm --format=csv 2>&1 | tee -a "$OUT/device.log"

@@ -120,7 +120,7 @@ def nodes(device: str, codec: str, seconds: float, size: tuple[int, int]) -> dic
     except Exception as exc:  # noqa: BLE001 - no ROS on this machine: say so in the results
         return {"skipped": f"{type(exc).__name__}: {exc}"}
     from rgbir_compress.scene import SyntheticScene
-    from rgbir_compress.testing.session import run_loopback
+    from rgbir_harness.session import run_loopback
 
     w, h = size
     s = run_loopback(SyntheticScene(h, w).frame, seconds, 10.0, f"/rgbir_gpu_check_{os.getpid()}",

@@ -20,9 +20,9 @@ from ..codecs import CompressedPair, PairCodec
 from ..codecs.factory import default_codec_name, open_codec
 from ..codecs.rate_control import RateControlledQuality
 from ..container.message import to_message
-from ..errors import EncodeError
+from ..errors import CorruptImage, EncodeError
 from ..frame import ImagePair, Stamp
-from ..imagemsg import CorruptImage, image_to_array, stamp_of
+from ..imagemsg import image_to_array, stamp_of
 from ..metrics import pair_psnr
 from . import bagio
 from .pairing import Paired, StampPairer, Unpaired

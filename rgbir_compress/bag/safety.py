@@ -16,15 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..errors import OutputExistsError
+
 PARTIAL_TAG = ".partial-"
 
 
-class OutputExistsError(FileExistsError):
-    """The output exists and --force was not given."""
-
-
 class Interrupted(KeyboardInterrupt):
-    """A termination signal arrived; raised so that cleanup runs as for Ctrl-C."""
+    """A termination signal arrived; raised so that cleanup runs as for Ctrl-C. Private to the bag
+    tools' staging: callers see it as the KeyboardInterrupt it is."""
 
 
 def check_paths(src: Path | None, dst: Path, *, force: bool) -> None:

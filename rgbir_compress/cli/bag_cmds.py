@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..bag.bagio import STORAGES
-from ..bag.safety import OutputExistsError, leftover_partials
-from ..codecs.factory import CodecUnavailable
+from ..bag.safety import leftover_partials
+from ..errors import CodecUnavailable, OutputExistsError
 
 EPILOG = ("The input is only read. Output is written under a hidden .NAME.partial-* folder and renamed "
           "when complete; an existing output is replaced only with --force.")

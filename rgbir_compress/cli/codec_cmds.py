@@ -12,9 +12,9 @@ from pathlib import Path
 from .. import container
 from .. import encodings as enc
 from ..codecs import get_class, names
-from ..codecs.factory import CodecUnavailable, open_codec
+from ..codecs.factory import open_codec
 from ..codecs.stream_decoder import StreamDecoder
-from ..errors import DecodeError, EncodeError
+from ..errors import CodecUnavailable, DecodeError, EncodeError
 from ..frame import ImagePair
 
 

@@ -10,7 +10,8 @@ from ..codecs import names
 from ..codecs.base import PairCodec
 from ..eval import provenance
 from ..eval.results_file import load_results, write_results
-from ..codecs.factory import CodecUnavailable, open_codec, takes
+from ..codecs.factory import open_codec, takes
+from ..errors import CodecUnavailable
 from ..eval.runner import CodecSpec, PairSource, default_qualities
 
 DEFINITIONS = {

@@ -17,7 +17,7 @@ SUBCOMMANDS = (
     ("rgbir_compress.eval.fuzz", "fuzz"),             # damaged streams at every decoder
     ("rgbir_compress.cli.train_cmds", "train"),       # train, export-weights
     ("rgbir_compress.cli.bag_cmds", "bag"),           # bag compress|decompress|info|extract
-    ("rgbir_compress.cli.device_cmds", "train"),     # train-pack, device-train (lent GPU machines)
+    ("rgbir_compress.cli.pack_cmds", "train"),       # train-pack
 )
 
 

@@ -1,10 +1,6 @@
-"""Pair codecs behind one interface (see base.PairCodec) and a registry of them by name."""
+"""Pair codecs behind one interface (see base.PairCodec) and a registry of them by name
+(catalog.py: the table; registry.py: resolving it)."""
 from .base import CompressedPair, PairCodec, Streams, check_quality
-from .registry import create, get_class, names, register, register_lazy
+from .registry import create, get_class, names
 
-register_lazy("auto", "rgbir_compress.codecs.auto:AutoCodec")  # issue 18: picks a codec per machine
-
-__all__ = [
-    "CompressedPair", "PairCodec", "Streams", "check_quality",
-    "create", "get_class", "names", "register", "register_lazy",
-]
+__all__ = ["CompressedPair", "PairCodec", "Streams", "check_quality", "create", "get_class", "names"]

@@ -12,22 +12,11 @@ import inspect
 import warnings
 from typing import Any, Callable
 
+from ..errors import CodecUnavailable, MissingWeightsError
 from .base import PairCodec
 from .defaults import DEFAULT_CODEC, FALLBACK_CODEC
 from .registry import get_class
 
-
-
-class CodecUnavailable(RuntimeError):
-    """A codec that cannot be opened here: an unknown name, no weights, a missing library.
-
-    The message says why ("NAME: unavailable: no weights (...)"). `missing` is True when the codec
-    is simply not installed here (torch or its weights absent): the case a fallback covers.
-    """
-
-    def __init__(self, message: str, *, missing: bool = False) -> None:
-        super().__init__(message)
-        self.missing = missing
 
 
 def takes(name: str, option: str) -> bool:
@@ -36,8 +25,6 @@ def takes(name: str, option: str) -> bool:
 
 
 def _create(name: str, given: dict[str, Any]) -> PairCodec:
-    from .learned.weights import MissingWeightsError
-
     try:
         cls = get_class(name)
     except KeyError as exc:
@@ -77,7 +64,7 @@ def open_codec(name: str, *, device: str | None = "auto", weights: str | None = 
 def default_codec_name() -> str:
     """The project's default codec (codecs/defaults.py); a learned default without its weights in
     this install gives FALLBACK_CODEC, with a warning."""
-    from .learned.weights import MissingWeightsError, weights_path
+    from .learned.weights import weights_path
 
     try:
         if get_class(DEFAULT_CODEC).__module__.startswith("rgbir_compress.codecs.learned"):

@@ -1,46 +1,33 @@
-"""Codec names -> implementations. Learned codecs register lazily (by import path) so that listing
-codecs or running a classical one never imports torch."""
+"""Codec names -> classes, from the one table in catalog.py.
+
+How a codec is registered: one `Entry("module:Class")` line in `catalog.CODECS` (with `options`
+for a variant such as a speed preset). Nothing registers itself on import, so listing names reads
+only the table (no torch, no imagecodecs), and a class is imported when its codec is first opened.
+On resolution the registry gives the class its `name` from the table; a class that already
+carries that name is left as it is, and a class asked to carry two names is an error (variants
+are subclasses).
+"""
 from __future__ import annotations
 
 import importlib
-from typing import Callable
 
 from .base import PairCodec
+from .catalog import CODECS, Entry
 
-_FACTORIES: dict[str, Callable[..., PairCodec]] = {}
-_LAZY: dict[str, str] = {}  # name -> "module:attribute"
-
-
-def register(name: str) -> Callable[[type[PairCodec]], type[PairCodec]]:
-    """Class decorator: `@register("jpeg")`."""
-
-    def wrap(cls: type[PairCodec]) -> type[PairCodec]:
-        cls.name = name
-        _FACTORIES[name] = cls
-        return cls
-
-    return wrap
-
-
-def register_lazy(name: str, target: str) -> None:
-    """Register a codec whose module is imported only when the codec is created."""
-    _LAZY[name] = target
+_CLASSES: dict[str, type[PairCodec]] = {}  # resolved entries
 
 
 def names() -> list[str]:
-    _load_builtin()
-    return sorted(set(_FACTORIES) | set(_LAZY))
+    return sorted(CODECS)
 
 
 def get_class(name: str) -> type[PairCodec]:
-    _load_builtin()
-    if name not in _FACTORIES and name in _LAZY:
-        module, attr = _LAZY[name].split(":")
-        cls = getattr(importlib.import_module(module), attr)
-        _FACTORIES.setdefault(name, cls)
-    if name not in _FACTORIES:
-        raise KeyError(f"unknown codec {name!r}; available: {', '.join(names())}")
-    return _FACTORIES[name]  # type: ignore[return-value]
+    """The class of codec `name`; ImportError when its module does not import here."""
+    if name not in _CLASSES:
+        if name not in CODECS:
+            raise KeyError(f"unknown codec {name!r}; available: {', '.join(names())}")
+        _CLASSES[name] = _resolve(name, CODECS[name])
+    return _CLASSES[name]
 
 
 def create(name: str, **kwargs) -> PairCodec:
@@ -48,18 +35,13 @@ def create(name: str, **kwargs) -> PairCodec:
     return get_class(name)(**kwargs)
 
 
-_loaded = False
-
-
-def _load_builtin() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        try:
-            importlib.import_module("rgbir_compress.codecs.classical")
-        except ModuleNotFoundError as exc:
-            # A machine with torch but no imagecodecs (the GPU training box) still has the
-            # learned codecs, which training validates through.
-            if exc.name != "imagecodecs":
-                raise
-        importlib.import_module("rgbir_compress.codecs.learned")
+def _resolve(name: str, entry: Entry) -> type[PairCodec]:
+    module, _, attr = entry.target.partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    if entry.options:
+        return cls.with_options(name, entry.options)
+    own = cls.__dict__.get("name")
+    if own is not None and own != name:
+        raise TypeError(f"{entry.target} is codec {own!r}; it cannot also be {name!r}")
+    cls.name = name
+    return cls

@@ -32,7 +32,8 @@ ODD_FLOATS = (float("nan"), float("inf"), float("-inf"), -1.0, 1.5, 3e38, -0.0)
 
 
 class Hang(Exception):
-    pass
+    """The decoder under test ran past its alarm. Internal to this harness (never raised to a
+    caller), so it is not in errors.py."""
 
 
 def _alarm(signum, frame):
@@ -72,7 +73,8 @@ def open_codecs(names: list[str] | None = None) -> dict:
     """Every registered codec that can be created here; learned ones without weights get an
     untrained stand-in (key 'NAME (untrained)')."""
     from ..codecs import names as all_names
-    from ..codecs.factory import CodecUnavailable, open_codec
+    from ..codecs.factory import open_codec
+    from ..errors import CodecUnavailable
 
     unknown = [name for name in names or () if name not in all_names()]
     if unknown:  # a wrong name is the caller's error, not a codec that is unavailable here

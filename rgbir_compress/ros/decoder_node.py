@@ -19,7 +19,7 @@ from sensor_msgs.msg import Image
 from ..codecs.base import ByteCount, PairCodec
 from ..codecs.stream_decoder import StreamDecoder
 from ..container.message import from_message
-from ..errors import DecodeError
+from ..errors import CodecUnavailable, DecodeError
 from ..msg import CompressedRGBIR
 from .messages import to_image
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog

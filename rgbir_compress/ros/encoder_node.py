@@ -28,11 +28,11 @@ from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from ..codecs.factory import CodecUnavailable, open_codec
+from ..codecs.factory import open_codec
 from ..codecs.rate_control import RateControlledQuality
 from ..container.message import to_message
 from ..encodings import COLOUR_ENCODINGS, THERMAL_ENCODINGS
-from ..errors import EncodeError
+from ..errors import CodecUnavailable, EncodeError
 from ..frame import ImagePair
 from ..imagemsg import image_to_array, stamp_of
 from ..msg import CompressedRGBIR

@@ -1,9 +1,10 @@
-"""Wall-clock budgets and throughput for training runs on lent machines.
+"""Wall-clock budgets and throughput for training runs.
 
-Why: a GPU machine lent for a fixed number of minutes is taken back when they are up, and what
-was not written by then is lost. `TimeBudget` stops the loop early enough to save the checkpoint,
-export the weights and validate, and can size `steps` to the budget after a few measured steps so
-the LR drops (fractions of `steps`) land inside the run instead of after its end.
+Why: a job with a time limit (a cloud GPU instance booked for an hour, a cluster slot) is killed
+when the limit is reached, and what was not written by then is lost. `TimeBudget` stops the loop
+early enough to save the checkpoint, export the weights and validate; `StepsFit` sizes `steps` to
+the budget after a few measured steps, so the LR drops (fractions of `steps`) land inside the run
+instead of after its end.
 """
 from __future__ import annotations
 
@@ -75,3 +76,25 @@ class Throughput:
         if dt <= 0 or steps <= 0:
             return 0.0, 0.0
         return steps / dt, steps * self.images_per_step / dt
+
+
+class StepsFit:
+    """Sizes `steps` to the budget once, from the time per step between the calibration steps
+    (counted from the step the run starts or resumes at), so the LR drops land inside the run."""
+
+    def __init__(self, budget: TimeBudget, start_step: int, enabled: bool) -> None:
+        self.budget = budget
+        self.window = tuple(start_step + n for n in budget.calibration) if enabled and budget.enabled else None
+        self.t0 = 0.0
+
+    def after_step(self, step: int, elapsed: float, env) -> int | None:
+        """The step count that fits (the same on every rank: a collective) at the window's last
+        step; None at every other step."""
+        if not self.window:
+            return None
+        first, last = self.window
+        if step == first:  # the first steps include cudnn tuning and compiling
+            self.t0 = elapsed
+        if step != last:
+            return None
+        return same_on_all_ranks(self.budget.steps_that_fit(step, (elapsed - self.t0) / (last - first)), env)

@@ -12,8 +12,6 @@ changes the batches from the resume point on, and changing `steps` moves the LR 
 """
 from __future__ import annotations
 
-import csv
-import json
 import random
 import time
 from contextlib import nullcontext
@@ -26,15 +24,15 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from . import distributed
 from .checkpoint import (atomic_save, export_weights, fit_table_buffers, load_checkpoint, load_model_state,
                          load_sched_state, rng_for_rank, rng_state, set_rng_state)
-from .budget import Throughput, TimeBudget, same_on_all_ranks
+from .budget import StepsFit, TimeBudget
 from .config import TrainConfig
 from .data import PairCrops, read_manifest, scan_folders
 from .distributed import DistEnv
+from .run_log import Progress, RunLog
 from .sampler import EpochSampler, batches_per_epoch, repeat_for
 from .warm_start import build_warm_started, load_matching_state, seed_new_parts
 
@@ -135,69 +133,59 @@ def batch_stream(cfg: TrainConfig, env: DistEnv, step: int) -> Iterator[Batch]:
         sampler.set_epoch(epoch)
 
 
-class RunLog:
-    """Rank 0's records: log.csv (appended across resumes), TensorBoard, val.jsonl, config.json."""
+@dataclass
+class TrainState:
+    """What a checkpoint holds and every step changes: the model, its optimisers and schedule, and
+    how far the run is (optimiser steps, training seconds)."""
 
-    def __init__(self, out: Path, cfg: TrainConfig, enabled: bool) -> None:
-        self.out, self.enabled = out, enabled
-        self.tb = None
-        if not enabled:
-            return
-        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-        path = out / "log.csv"
-        new = not path.exists()
-        # Logs begun before the throughput columns existed keep their six columns.
-        self.rates = new or "steps_per_s" in path.read_text().partition("\n")[0]
-        self.file = path.open("a", newline="")
-        self.csv = csv.writer(self.file)
-        if new:
-            self.csv.writerow(["step", "time", "lr", "loss", "aux", "metrics", "steps_per_s", "images_per_s"])
-        try:
-            from torch.utils.tensorboard import SummaryWriter
+    model: nn.Module
+    main: list[tuple[str, nn.Parameter]]
+    aux: list[tuple[str, nn.Parameter]]
+    opt: torch.optim.Optimizer
+    aux_opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    step: int = 0
+    elapsed: float = 0.0
 
-            self.tb = SummaryWriter(str(out / "tb"))
-        except Exception:  # tensorboard is optional
-            self.tb = None
-
-    def train_row(self, step: int, elapsed: float, lr: float, loss: float, aux, metrics: dict,
-                  rates: tuple[float, float] = (0.0, 0.0)) -> None:
-        row = [step, round(elapsed, 1), lr, round(loss, 5), round(float(aux), 3), json.dumps(metrics)]
-        self.csv.writerow(row + [round(rates[0], 3), round(rates[1], 1)] if self.rates else row)
-        self.file.flush()
-        if self.tb:
-            self.tb.add_scalar("loss", loss, step)
-            self.tb.add_scalar("lr", lr, step)
-            self.tb.add_scalar("steps_per_s", rates[0], step)
-            self.tb.add_scalar("images_per_s", rates[1], step)
-            for k, v in metrics.items():
-                self.tb.add_scalar(k, v, step)
-
-    def val_row(self, step: int, row: dict) -> None:
-        with (self.out / "val.jsonl").open("a") as f:
-            f.write(json.dumps({"step": step, **row}) + "\n")
-        if self.tb:
-            for k, v in row.items():
-                self.tb.add_scalar(f"val/{k}", v, step)
-
-    def close(self) -> None:
-        if self.enabled:
-            self.file.close()
-            if self.tb:
-                self.tb.close()
+    @classmethod
+    def build(cls, cfg: TrainConfig, device: torch.device) -> TrainState:
+        model = build_model(cfg, device)
+        main, aux = split_params(model)
+        opt = torch.optim.Adam([p for _, p in main], lr=cfg.lr)
+        aux_opt = torch.optim.Adam([p for _, p in aux], lr=cfg.aux_lr)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg.steps, cfg.lr_drop_at))
+        return cls(model, main, aux, opt, aux_opt, sched)
 
 
-def save_checkpoint(path: Path, model: nn.Module, opt, aux_opt, sched, step: int, elapsed: float,
-                    env: DistEnv) -> None:
+def save_checkpoint(path: Path, state: TrainState, env: DistEnv) -> None:
     """Every rank's RNG state is gathered (a collective: all ranks call this); rank 0 writes."""
     states: list = [rng_state()]
     if env.distributed:
         states = [None] * env.world
         torch.distributed.all_gather_object(states, rng_state())
     if env.main:
-        atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "aux_opt": aux_opt.state_dict(),
-                     "sched": sched.state_dict(), "step": step,
+        model = state.model
+        atomic_save({"model": model.state_dict(), "opt": state.opt.state_dict(),
+                     "aux_opt": state.aux_opt.state_dict(), "sched": state.sched.state_dict(), "step": state.step,
                      "rng": states if env.distributed else states[0],
-                     "arch": model.arch, "config": model.config, "elapsed": elapsed, "world": env.world}, path)
+                     "arch": model.arch, "config": model.config, "elapsed": state.elapsed, "world": env.world}, path)
+
+
+def resume(state: TrainState, path: Path, cfg: TrainConfig, env: DistEnv) -> None:
+    """Continue exactly where the checkpoint at `path` stopped: weights, optimisers, schedule,
+    step, training seconds and this rank's RNG streams."""
+    ck = load_checkpoint(path)
+    fit_table_buffers(state.model, ck["model"])
+    state.model.load_state_dict(ck["model"])
+    state.opt.load_state_dict(ck["opt"])
+    state.aux_opt.load_state_dict(ck["aux_opt"])
+    load_sched_state(state.sched, ck["sched"])
+    state.step, state.elapsed = int(ck["step"]), float(ck.get("elapsed", 0.0))
+    rng = rng_for_rank(ck["rng"], env.rank, env.world)
+    if rng is not None:
+        set_rng_state(rng)
+    else:  # another world size: a fresh stream per rank, still reproducible
+        torch.manual_seed(cfg.seed * 1_000_003 + state.step * 1009 + env.rank)
 
 
 def train(cfg: TrainConfig, *, max_steps: int | None = None, quiet: bool = False) -> TrainResult:
@@ -209,145 +197,144 @@ def train(cfg: TrainConfig, *, max_steps: int | None = None, quiet: bool = False
         env.close()
 
 
-def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -> TrainResult:
-    budget = TimeBudget(cfg.time_budget_min, cfg.time_reserve_s)  # counts from here: model and data load too
-    cfg.data_source()  # fail before building anything when the data settings are wrong
+def set_up_torch(cfg: TrainConfig, device: torch.device) -> None:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = env.device
     if device.type == "cuda":  # fastest conv algorithms for the fixed crop size; TF32 where fp32 remains
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
 
-    model = build_model(cfg, device)
-    main, aux = split_params(model)
-    opt = torch.optim.Adam([p for _, p in main], lr=cfg.lr)
-    aux_opt = torch.optim.Adam([p for _, p in aux], lr=cfg.aux_lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg.steps, cfg.lr_drop_at))
 
+def seed_rank(cfg: TrainConfig, env: DistEnv) -> None:
     random.seed(cfg.seed + env.rank)
     np.random.seed(cfg.seed + env.rank)
     torch.manual_seed(cfg.seed + env.rank)  # per-rank noise in the entropy bottleneck's training path
-    step, elapsed = 0, 0.0
-    ckpt_path = out / "checkpoint.pth"
-    if ckpt_path.exists():
-        ck = load_checkpoint(ckpt_path)
-        fit_table_buffers(model, ck["model"])
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        aux_opt.load_state_dict(ck["aux_opt"])
-        load_sched_state(sched, ck["sched"])
-        step, elapsed = int(ck["step"]), float(ck.get("elapsed", 0.0))
-        state = rng_for_rank(ck["rng"], env.rank, env.world)
-        if state is not None:
-            set_rng_state(state)
-        else:  # another world size: a fresh stream per rank, still reproducible
-            torch.manual_seed(cfg.seed * 1_000_003 + step * 1009 + env.rank)
-        if not quiet and env.main:
-            print(f"resumed from {ckpt_path} at step {step}")
 
-    net: nn.Module = model
+
+def wrap(state: TrainState, cfg: TrainConfig, env: DistEnv) -> nn.Module:
+    """The module the loop calls: DDP around the model on several ranks (the aux quantiles outside
+    it, kept equal by broadcast and gradient averaging), compiled when asked."""
+    net: nn.Module = state.model
     if env.distributed:
-        DDP._set_params_and_buffers_to_ignore_for_model(model, [n for n, _ in aux])
-        distributed.broadcast_params([p for _, p in aux])
-        net = DDP(model, broadcast_buffers=False,
-                  device_ids=[device.index] if device.type == "cuda" else None)
+        DDP._set_params_and_buffers_to_ignore_for_model(state.model, [n for n, _ in state.aux])
+        distributed.broadcast_params([p for _, p in state.aux])
+        net = DDP(state.model, broadcast_buffers=False,
+                  device_ids=[env.device.index] if env.device.type == "cuda" else None)
     if cfg.compile:
         net = torch.compile(net)
+    return net
 
-    log = RunLog(out, cfg, enabled=env.main)
-    rate = Throughput(cfg.batch_size, env.world)
-    rate.reset(step, elapsed)
-    calibrate = tuple(step + n for n in budget.calibration) if budget.enabled and cfg.fit_steps_to_budget else None
-    unlogged = None  # the latest step's log row until it is written
-    end = cfg.steps if max_steps is None else min(cfg.steps, step + max_steps)
-    bar = tqdm(total=cfg.steps, initial=step, disable=quiet or not env.main, desc="train", dynamic_ncols=True)
-    amp = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.bf16 else nullcontext()
-    batches = batch_stream(cfg, env, step)
-    model.train()
+
+def to_device(batch: Batch, cfg: TrainConfig, device: torch.device) -> Batch:
+    rgb, ir = (x.to(device, non_blocking=True) for x in batch)
+    if cfg.channels_last:
+        rgb = rgb.contiguous(memory_format=torch.channels_last)
+        ir = ir.contiguous(memory_format=torch.channels_last)
+    return rgb, ir
+
+
+def optimise(state: TrainState, net: nn.Module, batch: Batch, cfg: TrainConfig, env: DistEnv, amp):
+    """One optimiser step of the rate-distortion loss at random qualities, then one of the aux loss.
+    Returns (the loss terms, the loss as a float, the aux loss)."""
+    rgb, ir = batch
+    quality = torch.rand(rgb.shape[0], device=env.device)  # variable rate: one quality per sample
+    state.opt.zero_grad(set_to_none=True)
+    with amp:
+        terms = net(rgb, ir, quality)
+    loss = terms["loss"]
+    loss_value = loss.detach().item()
+    if not np.isfinite(loss_value):
+        raise FloatingPointError(f"non-finite loss at step {state.step}: {loss_value}")
+    loss.backward()
+    if cfg.clip_norm > 0:
+        torch.nn.utils.clip_grad_norm_([p for _, p in state.main], cfg.clip_norm)
+    state.opt.step()
+    state.sched.step()
+    state.aux_opt.zero_grad(set_to_none=True)
+    aux_loss = state.model.aux_loss()
+    aux_loss.backward()
+    if env.distributed:
+        distributed.average_grads([p for _, p in state.aux], env.world)
+    state.aux_opt.step()
+    return terms, loss_value, aux_loss
+
+
+def validate_into(log: RunLog, state: TrainState, cfg: TrainConfig) -> None:
+    from .validate import validate
+
+    log.val_row(state.step, validate(state.model, cfg))
+
+
+def finish(state: TrainState, out: Path, progress: Progress, out_of_time: bool, validates: bool,
+           cfg: TrainConfig, env: DistEnv) -> None:
+    """The end of a run. Stopped by the time budget, it keeps what was trained as a finished run
+    would: the last row and checkpoint, the weights, then the validation (which cannot cost the
+    weights, being last). At cfg.steps the loop has checkpointed and validated; the weights remain."""
+    if out_of_time:
+        if env.main:
+            print(f"\ntime budget: stopped at step {state.step}/{cfg.steps}", flush=True)
+            progress.flush(state.step, state.elapsed)
+        save_checkpoint(out / "checkpoint.pth", state, env)
+    if env.main and (state.step >= cfg.steps or out_of_time):
+        export_weights(state.model, out / "weights.pth",
+                       meta={"steps": state.step, "train_seconds": round(state.elapsed, 1), "world": env.world,
+                             "config": cfg.to_dict(), **({"time_budget_stop": True} if out_of_time else {})})
+    if out_of_time and validates:
+        validate_into(progress.log, state, cfg)
+
+
+def _train(cfg: TrainConfig, env: DistEnv, max_steps: int | None, quiet: bool) -> TrainResult:
+    budget = TimeBudget(cfg.time_budget_min, cfg.time_reserve_s)  # counts from here: model and data load too
+    cfg.data_source()  # fail before building anything when the data settings are wrong
+    set_up_torch(cfg, env.device)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "checkpoint.pth"
+    validates = env.main and bool(cfg.val_manifest or cfg.val_pack)
+
+    state = TrainState.build(cfg, env.device)
+    seed_rank(cfg, env)
+    if ckpt_path.exists():
+        resume(state, ckpt_path, cfg, env)
+        if not quiet and env.main:
+            print(f"resumed from {ckpt_path} at step {state.step}")
+    net = wrap(state, cfg, env)
+
+    progress = Progress(out, cfg, env.main, quiet, state.step, state.elapsed, env.world)
+    fit = StepsFit(budget, state.step, cfg.fit_steps_to_budget)
+    end = cfg.steps if max_steps is None else min(cfg.steps, state.step + max_steps)
+    amp = torch.autocast(env.device.type, dtype=torch.bfloat16) if cfg.bf16 else nullcontext()
+    batches = batch_stream(cfg, env, state.step)
+    state.model.train()
     try:
-        while step < end:
+        while state.step < end:
             if budget.expired(env):
                 break
             t0 = time.perf_counter()
-            rgb, ir = next(batches)
-            rgb, ir = rgb.to(device, non_blocking=True), ir.to(device, non_blocking=True)
-            if cfg.channels_last:
-                rgb = rgb.contiguous(memory_format=torch.channels_last)
-                ir = ir.contiguous(memory_format=torch.channels_last)
-            quality = torch.rand(rgb.shape[0], device=device)  # variable rate: one quality per sample
-            opt.zero_grad(set_to_none=True)
-            with amp:
-                terms = net(rgb, ir, quality)
-            loss = terms["loss"]
-            loss_value = loss.detach().item()
-            if not np.isfinite(loss_value):
-                raise FloatingPointError(f"non-finite loss at step {step}: {loss_value}")
-            loss.backward()
-            if cfg.clip_norm > 0:
-                torch.nn.utils.clip_grad_norm_([p for _, p in main], cfg.clip_norm)
-            opt.step()
-            sched.step()
-            aux_opt.zero_grad(set_to_none=True)
-            aux_loss = model.aux_loss()
-            aux_loss.backward()
-            if env.distributed:
-                distributed.average_grads([p for _, p in aux], env.world)
-            aux_opt.step()
-            step += 1
+            terms, loss_value, aux_loss = optimise(state, net, to_device(next(batches), cfg, env.device), cfg, env, amp)
+            state.step += 1
             step_s = time.perf_counter() - t0
-            elapsed += step_s
+            state.elapsed += step_s
             budget.observe(step_s)
-            if calibrate and step == calibrate[0]:  # the first steps include cudnn tuning and compiling
-                calibrate_t0 = elapsed
-            if calibrate and step == calibrate[1]:
-                fit = budget.steps_that_fit(step, (elapsed - calibrate_t0) / (calibrate[1] - calibrate[0]))
-                fit = same_on_all_ranks(fit, env)
-                if fit < cfg.steps:
-                    cfg.steps = fit  # the LR lambda reads cfg.steps: the drops move with it
-                    end = min(end, fit)
-                    bar.total = cfg.steps
-                    if env.main:
-                        print(f"\ntime budget: steps set to {fit}", flush=True)
-
+            steps = fit.after_step(state.step, state.elapsed, env)
+            if steps is not None and steps < cfg.steps:
+                cfg.steps = steps  # the LR lambda reads cfg.steps: the drops move with it
+                end = min(end, steps)
+                progress.bar.total = cfg.steps
+                if env.main:
+                    print(f"\ntime budget: steps set to {steps}", flush=True)
             if env.main:
-                metrics = {k: round(v.detach().item(), 4) for k, v in terms.items() if k != "loss"}
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss_value:.3f}", **{k: f"{v:.2f}" for k, v in metrics.items()})
-                unlogged = (step, elapsed, sched.get_last_lr()[0], loss_value, aux_loss.detach(), metrics)
-                if step % cfg.log_every == 0 or step == end:
-                    rates = rate.rates(step, elapsed)
-                    log.train_row(*unlogged, rates)
-                    bar.set_description(f"train {rates[1]:.3g} img/s")
-                    unlogged = None
-            if step % cfg.ckpt_every == 0 or step == end:
-                save_checkpoint(ckpt_path, model, opt, aux_opt, sched, step, elapsed, env)
-            if env.main and (cfg.val_manifest or cfg.val_pack) and (
-                    (cfg.val_every and step % cfg.val_every == 0) or step == cfg.steps):
-                from .validate import validate
-
-                log.val_row(step, validate(model, cfg))
-        if budget.stopped:  # out of time: keep what was trained, as at the end of a run
-            if env.main:
-                print(f"\ntime budget: stopped at step {step}/{cfg.steps}", flush=True)
-                if unlogged:
-                    log.train_row(*unlogged, rate.rates(step, elapsed))
-            save_checkpoint(ckpt_path, model, opt, aux_opt, sched, step, elapsed, env)
-        if env.main and (step >= cfg.steps or budget.stopped):
-            export_weights(model, out / "weights.pth",
-                           meta={"steps": step, "train_seconds": round(elapsed, 1), "world": env.world,
-                                 "config": cfg.to_dict(), **({"time_budget_stop": True} if budget.stopped else {})})
-        if budget.stopped and env.main and (cfg.val_manifest or cfg.val_pack):
-            from .validate import validate  # after the export: a late validation cannot cost the weights
-
-            log.val_row(step, validate(model, cfg))
+                progress.step(state.step, state.elapsed, state.sched.get_last_lr()[0], loss_value,
+                              aux_loss.detach(), terms, end)
+            if state.step % cfg.ckpt_every == 0 or state.step == end:
+                save_checkpoint(ckpt_path, state, env)
+            if validates and ((cfg.val_every and state.step % cfg.val_every == 0) or state.step == cfg.steps):
+                validate_into(progress.log, state, cfg)
+        finish(state, out, progress, budget.stopped, validates, cfg, env)
     finally:
         batches.close()  # stops DataLoader workers now, not at garbage collection
-        bar.close()
-        log.close()
+        progress.close()
     if env.distributed:
         torch.distributed.barrier()
-    return TrainResult(out, step, model)
+    return TrainResult(out, state.step, state.model)

@@ -1,8 +1,8 @@
 """Training packs: a training set (and a few validation pairs) in one compact file.
 
-Why: the GPU device machine receives only a copy of the working tree (64 MiB in all, most of it
-already taken by the shipped weights) and has no network, so the data must travel as one small
-ignored file that decodes with what that machine has (PIL, numpy).
+Why: a training machine elsewhere (a cloud GPU, a cluster node, possibly without network access
+to the data) gets the set as one small upload instead of thousands of image files, and decodes it
+with what any install has (PIL, numpy).
 
 Format: a plain zip (stored, not deflated: the members are already compressed) holding
 `index.json` and one image file per modality and pair. Lossless sources (PNG) are re-coded as

@@ -4,13 +4,11 @@ from __future__ import annotations
 import imagecodecs
 import numpy as np
 
-from ..registry import register
 from .base import gray_as_rgb
 from .imagecodecs_family import ImagecodecsCodec
 from .quality_map import QualityMap
 
 
-@register("avif")
 class AvifCodec(ImagecodecsCodec):
     """Quality 100 is lossless in libavif (and decodes gray as three channels): the map stops at 95."""
 

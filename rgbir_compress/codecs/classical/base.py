@@ -61,6 +61,19 @@ class ClassicalCodec(PairCodec):
         if "quality_map" in cls.__dict__ and "quality_help" not in cls.__dict__:
             cls.quality_help = cls.quality_map.describe()
 
+    @classmethod
+    def with_options(cls, name: str, options: dict[str, Any]) -> type[ClassicalCodec]:
+        """Codec `name`: this format with other encoder defaults (a speed preset, catalog.py). The
+        quality map and bitstream are this class's; the quality help names the settings."""
+        settings = ", ".join(f"{k}={v}" for k, v in options.items())
+        return type(f"{cls.__name__}_{name.replace('-', '_')}", (cls,), {
+            "__doc__": f"{cls.__name__} with {settings} (a speed preset; same format).",
+            "__module__": cls.__module__,
+            "name": name,
+            "defaults": {**cls.defaults, **options},
+            "quality_help": f"{cls.quality_help}; {settings}",
+        })
+
     @property
     def model_id(self) -> str:
         return self.library_version()

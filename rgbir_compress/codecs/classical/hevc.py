@@ -15,7 +15,6 @@ import re
 import numpy as np
 
 from ...errors import DecodeError
-from ..registry import register
 from .base import ClassicalCodec
 from .quality_map import QualityMap
 
@@ -35,7 +34,6 @@ def _x265_version(info: dict) -> str:
     return match.group(1) if match else ""
 
 
-@register("hevc")
 class HevcCodec(ClassicalCodec):
     quality_map = QualityMap("x265 CRF", 51, 0, digits=1)
     #: preset: x265 speed preset (libheif's default is slow); tune psnr, because the anchors are

@@ -4,12 +4,10 @@ from __future__ import annotations
 import imagecodecs
 import numpy as np
 
-from ..registry import register
 from .imagecodecs_family import ImagecodecsCodec
 from .quality_map import QualityMap
 
 
-@register("jpeg")
 class JpegCodec(ImagecodecsCodec):
     """Below quality 5 JPEG is blocks only, above 95 it spends bits on noise: the map spans 5..95."""
 

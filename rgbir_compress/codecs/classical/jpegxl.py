@@ -5,12 +5,10 @@ from __future__ import annotations
 import imagecodecs
 import numpy as np
 
-from ..registry import register
 from .imagecodecs_family import ImagecodecsCodec
 from .quality_map import QualityMap
 
 
-@register("jpegxl")
 class JpegxlCodec(ImagecodecsCodec):
     """The native setting is the Butteraugli distance (lower = better), whose rate is roughly
     log-linear in it, so the map is log-linear: 15 (very low rate) .. 0.2 (near lossless)."""

@@ -8,12 +8,10 @@ from __future__ import annotations
 import imagecodecs
 import numpy as np
 
-from ..registry import register
 from .imagecodecs_family import GrayAsColourMixin, ImagecodecsCodec
 from .quality_map import QualityMap
 
 
-@register("webp")
 class WebpCodec(GrayAsColourMixin, ImagecodecsCodec):
     feature = "webp"
     decode_fn = staticmethod(imagecodecs.webp_decode)

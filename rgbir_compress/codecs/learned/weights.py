@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...errors import MissingWeightsError
+
 if TYPE_CHECKING:
     import torch
 
@@ -20,10 +22,6 @@ if TYPE_CHECKING:
 TABLE_SUFFIXES = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table")
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
-
-
-class MissingWeightsError(FileNotFoundError):
-    """No weights file for a learned codec (train one, or pass weights=PATH)."""
 
 
 def weights_path(name: str, override: str | Path | None = None) -> Path:

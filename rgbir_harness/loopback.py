@@ -25,13 +25,14 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import Image
 
-from ..metrics import psnr
-from ..frame import Stamp
-from ..imagemsg import image_to_array, stamp_of
-from ..msg import CompressedRGBIR
-from ..ros.messages import to_image
+from rgbir_compress.codecs.base import ByteCount
+from rgbir_compress.frame import Stamp
+from rgbir_compress.imagemsg import image_to_array, stamp_of
+from rgbir_compress.metrics import psnr
+from rgbir_compress.msg import CompressedRGBIR
+from rgbir_compress.ros.messages import to_image
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 FASTDDS_PROFILE = REPO / "config" / "fastdds_loopback.xml"
@@ -222,7 +223,7 @@ class Probe(Node):
     # -- receiving ------------------------------------------------------------------------------
     def _on_compressed(self, msg: CompressedRGBIR) -> None:
         self.link_msgs += 1
-        self.link_bytes += len(msg.rgb_data) + len(msg.thermal_data) + 4 * (len(msg.affine_gamma) + len(msg.affine_beta))
+        self.link_bytes += ByteCount.of(msg).total
         if self.keep_compressed:
             self.compressed.append(msg)
 

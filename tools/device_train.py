@@ -1,9 +1,13 @@
-"""`rgbir-compress train-pack` (the training set as one small file a lent GPU machine can carry) and
-`rgbir-compress device-train` (the run that tools/device_train.sh starts there).
+#!/usr/bin/env python3
+"""The training run on a lent device machine (what tools/device_train.sh starts there).
 
-device-train trains within a wall-clock budget and gathers what must come back into one folder
-($OUT on the device machine): the exported weights, log.csv, the real-bitstream validation table
-(val.json, val.md) and run.json with throughput and the machine. Imports torch only when it runs.
+Trains within a wall-clock budget counted from DEVICE_T0 (set by the script) and gathers what must
+come back into one folder ($OUT on the device machine): the exported weights, log.csv, the
+real-bitstream validation table (val.json, val.md) and run.json with throughput and the machine.
+Files above the device tool's 16 MiB limit come back in parts. Development tooling: not installed
+with the package.
+
+    python tools/device_train.py --config config/train/gpu_joint.yaml --minutes 5 [key=value ...]
 """
 from __future__ import annotations
 
@@ -15,57 +19,22 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_PACK = "pack/train.pack"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 PART_BYTES = (16 << 20) - (64 << 10)  # the device tool returns files of at most 16 MiB
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "train-pack", help="write a training set (+ validation pairs) as one compact file",
-        description="Training pairs re-coded as high-quality WebP (JPEG sources kept byte for byte) and "
-                    "validation pairs stored losslessly, in one zip that device machines carry. Prints "
-                    "its size and the PSNR of the re-coded images against their sources.")
-    p.add_argument("--manifest", required=True, help="manifest CSV (../shared/data/rgbir/manifest.csv)")
-    p.add_argument("--split", default="train", help="training split(s), comma-separated (train,extra)")
-    p.add_argument("--source", default="", help="training source filter, comma-separated")
-    p.add_argument("--val", type=int, default=3, metavar="N", help="validation pairs to store (losslessly)")
-    p.add_argument("--val-split", default="val")
-    p.add_argument("--val-source", default="m3fd")
-    p.add_argument("--quality", type=int, default=85, help="WebP quality of colour images (85: 20.6 MiB for split train)")
-    p.add_argument("--ir-quality", type=int, default=85, help="WebP quality of thermal images")
-    p.add_argument("--recode-jpeg", action="store_true", help="re-code JPEG sources too (default: keep them)")
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    p.add_argument("-o", "--output", default=DEFAULT_PACK, help=f"pack file (default {DEFAULT_PACK})")
-    p.set_defaults(func=_pack)
-
-    d = subparsers.add_parser(
-        "device-train", help="train within N minutes and gather weights, log and validation into --out",
-        description="What tools/device_train.sh runs on a lent GPU machine: `train` with a wall-clock "
-                    "budget (checkpoint, final validation and weights export before it ends), then the "
-                    "files that come back copied into --out.")
-    d.add_argument("--config", required=True, metavar="FILE")
-    d.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
-    d.add_argument("--minutes", type=float, default=5.0,
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="device_train.py",
+        description="`rgbir-compress train` with a wall-clock budget (checkpoint, final validation and "
+                    "weights export before it ends), then the files that come back copied into --out.")
+    p.add_argument("--config", required=True, metavar="FILE")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    p.add_argument("--minutes", type=float, default=5.0,
                    help="wall-clock budget from DEVICE_T0 (set by tools/device_train.sh) or from now")
-    d.add_argument("--out", default=os.environ.get("OUT", "runs/device-out"), help="folder for what comes back")
-    d.set_defaults(func=_device_train)
-
-
-def _pack(args: argparse.Namespace) -> int:
-    from ..manifest import read_manifest
-    from ..train.pack import write_pack
-
-    train = read_manifest(args.manifest, split=args.split or None, source=args.source or None)
-    val = read_manifest(args.manifest, split=args.val_split or None, source=args.val_source or None)[: args.val]
-    if not train:
-        print(f"rgbir-compress train-pack: error: no pairs with split={args.split!r}", file=sys.stderr)
-        return 2
-    t0 = time.monotonic()
-    stats = write_pack(args.output, train, val, quality=args.quality, ir_quality=args.ir_quality,
-                       keep_jpeg=not args.recode_jpeg, threads=args.threads)
-    print(stats.summary())
-    print(f"({time.monotonic() - t0:.0f} s)")
-    return 0
+    p.add_argument("--out", default=os.environ.get("OUT", "runs/device-out"), help="folder for what comes back")
+    return p.parse_args(argv)
 
 
 def val_table(rows: list[dict]) -> str:
@@ -95,8 +64,10 @@ def _machine() -> dict:
     return info
 
 
-def _device_train(args: argparse.Namespace) -> int:
-    from .train_cmds import load_config
+def main(argv: list[str] | None = None) -> int:
+    from rgbir_compress.cli.train_cmds import load_config
+
+    args = parse_args(argv)
 
     t0 = float(os.environ.get("DEVICE_T0") or time.time())
     cfg = load_config(args, "device-train")
@@ -105,7 +76,7 @@ def _device_train(args: argparse.Namespace) -> int:
     cfg.time_budget_min = max(1e-3, args.minutes - (time.time() - t0) / 60)  # <= 0 would mean no budget
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from ..train.loop import train
+    from rgbir_compress.train.loop import train
 
     print(json.dumps({"config": args.config, "overrides": args.overrides, "budget_min": round(cfg.time_budget_min, 2),
                       **_machine()}), flush=True)
@@ -118,7 +89,7 @@ def _device_train(args: argparse.Namespace) -> int:
         step, error = -1, f"{type(exc).__name__}: {exc}"
     run = Path(cfg.out_dir)
     if error and (run / "checkpoint.pth").is_file():  # the last checkpoint's weights, if any
-        from ..train.checkpoint import export_checkpoint
+        from rgbir_compress.train.checkpoint import export_checkpoint
 
         try:
             export_checkpoint(run / "checkpoint.pth", run / "weights.pth")
@@ -171,3 +142,7 @@ def _last_rates(log_csv: Path) -> dict:
         return {}
     return {"steps_per_s": statistics.median(float(r["steps_per_s"]) for r in rows),
             "images_per_s": statistics.median(float(r["images_per_s"]) for r in rows)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
