@@ -4,7 +4,9 @@ Refactoring the codec seams (interfaces, packers, registries) must not move a si
 goes on the wire: a stream written before must decode after, and a decoder that did not change
 must read what the new encoder writes. The recorded digests (test/data/bitstream_digests.json)
 cover every registered codec except `auto` (which writes its chosen codec's stream), at two
-qualities, mono8 and mono16 thermal, plus the decoded pixels. Regenerate only for an intended
+qualities, mono8 and mono16 thermal: what the codec writes (its two bitstreams, affine
+coefficients, name, model_id, quality and mono16 window; not the container framing, which has
+tests of its own and may grow fields) and the decoded pixels. Regenerate only for an intended
 format change: `python test/test_bitstreams_fixed.py --write` (and say why in the commit).
 """
 from __future__ import annotations
@@ -47,9 +49,12 @@ def digests_of(name: str) -> dict[str, str]:
     out = {}
     for kind, pair in _pairs().items():
         for q in QUALITIES:
-            data = container.dumps(codec.encode(pair, q))
-            dec = codec.decode(container.loads(data))
-            out[f"{kind}@{q}"] = _sha(data)
+            cp = container.loads(container.dumps(codec.encode(pair, q)))
+            dec = codec.decode(cp)
+            written = [cp.codec.encode(), cp.model_id.encode(), np.float32(cp.quality).tobytes(), cp.rgb_data,
+                       cp.thermal_data, cp.affine_gamma.astype("<f4").tobytes(), cp.affine_beta.astype("<f4").tobytes(),
+                       np.array([cp.thermal_lo, cp.thermal_hi], "<i8").tobytes()]
+            out[f"{kind}@{q}"] = _sha(b"".join(len(w).to_bytes(4, "little") + w for w in written))
             out[f"{kind}@{q}:decoded"] = _sha(dec.rgb.tobytes() + dec.thermal.tobytes())
     return out
 
