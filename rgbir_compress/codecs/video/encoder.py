@@ -37,13 +37,15 @@ class Packet:
     index: int  # frame number in this encoder's stream, from 0
 
 
-def _coded_format(codec: str, pix_fmt: str) -> str:
+def _coded_format(codec: str, pix_fmt: str, intra_refresh: bool = False) -> str:
     if pix_fmt == "yuv420p":
         return "yuv420p"
     if pix_fmt not in planes.GREY:
         raise EncodeError(f"unsupported pix_fmt {pix_fmt!r}; use yuv420p, gray, gray10le or gray12le")
     base = software_fallback(codec) if codec.endswith("_nvenc") else codec
-    if pix_fmt in GREY_FORMATS.get(base, set()) and not codec.endswith("_nvenc"):
+    # libx264 4:0:0 with intra-refresh segfaults (av 18.1 wheel): grey goes in as Y of 4:2:0 then
+    x264_ir = codec == "libx264" and intra_refresh
+    if pix_fmt in GREY_FORMATS.get(base, set()) and not codec.endswith("_nvenc") and not x264_ir:
         return pix_fmt
     bits = planes.GREY[pix_fmt][1]
     coded = "yuv420p" if bits == 8 else planes.HIGH_DEPTH_YUV[bits]
@@ -144,7 +146,7 @@ class PlaneEncoder:
 
         self.family = family(name)
         self.pix_fmt, self.width, self.height = pix_fmt, width, height
-        self.coded_fmt = _coded_format(name, pix_fmt)
+        self.coded_fmt = _coded_format(name, pix_fmt, intra_refresh)
         self.coded_width, self.coded_height = planes.padded_size(width, height, MIN_SIDE.get(name, 0))
         self.crf = QUALITY_MAPS[name](quality)
         gop = max(keyint, 1)

@@ -3,7 +3,8 @@ software encoder an NVENC name falls back to, and the pixel formats each accepts
 
 Measured on the PyPI `av` 18.1 wheel: libx265 takes yuv420p and gray/gray10le/gray12le; libx264
 yuv420p, gray and gray10le; libsvtav1 only yuv420p/yuv420p10le (grey goes in as Y with flat chroma);
-NVENC has no grey format either.
+NVENC has no grey format either. libx264 crashes (SIGSEGV) coding 4:0:0 with intra-refresh, so
+that one combination codes grey as Y of 4:2:0 too (encoder._coded_format).
 """
 from __future__ import annotations
 
