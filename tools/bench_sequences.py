@@ -3,7 +3,7 @@
 
 Why: the stream codecs (issue 23) must show what temporal prediction buys over coding every pair
 alone, per modality, at the rate a robot streams (10 Hz = every third frame of the 30 fps
-sources in /work/shared/data/rgbt_seq, see its README for the caveats: static camera, sources
+sources in ../shared/data/rgbt_seq, see its README for the caveats: static camera, sources
 already MPEG-4 compressed). Every packet's bytes count, key frames included; PSNR is measured
 against the decoded source frames (colour: RGB, peak 255; thermal: grey, peak 255), averaged in dB
 over frames. BD-rate against avif-s9 per sequence and modality (eval/bdrate.py). Encode ms per
@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from rgbir_compress.eval.bdrate import bd_rate  # noqa: E402
 from rgbir_compress.metrics import psnr  # noqa: E402
 
-DATA = Path("/work/shared/data/rgbt_seq")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgbt_seq"  # --data overrides
 SEQUENCES = ("0111_1716", "0113_1714", "0117_1605")
 KEYINT = 20  # 2 s at 10 Hz
 
@@ -47,7 +47,7 @@ REFERENCE = "avif-s9"
 MODALITIES = {"colour": "yuv420p", "thermal": "gray"}
 
 
-def load_sequence(name: str, frames: int, step: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def load_sequence(data: Path, name: str, frames: int, step: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The first `frames` source frames of both files, every `step`-th (3: 10 Hz)."""
     import av
 
@@ -61,7 +61,7 @@ def load_sequence(name: str, frames: int, step: int) -> tuple[list[np.ndarray], 
                     out.append(frame.to_ndarray(format=fmt))
         return out
 
-    rgb, thermal = read(DATA / f"{name}_rgb.mp4", "rgb24"), read(DATA / f"{name}_ir.mp4", "gray")
+    rgb, thermal = read(data / f"{name}_rgb.mp4", "rgb24"), read(data / f"{name}_ir.mp4", "gray")
     n = min(len(rgb), len(thermal))
     return rgb[:n], thermal[:n]
 
@@ -193,12 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-frames", type=int, default=20, help="frames timed per encoder at 640x512")
     ap.add_argument("--sequences", nargs="+", default=list(SEQUENCES))
     ap.add_argument("--out", default="results/seq_rd.json")
+    ap.add_argument("--data", type=Path, default=DATA, help="folder of <name>_rgb.mp4 / <name>_ir.mp4 pairs")
     args = ap.parse_args(argv)
 
     import av
 
-    sources = {name: lambda name=name: load_sequence(name, args.frames, args.step) for name in args.sequences
-               if (DATA / f"{name}_rgb.mp4").exists()}
+    sources = {name: lambda name=name: load_sequence(args.data, name, args.frames, args.step)
+               for name in args.sequences if (args.data / f"{name}_rgb.mp4").exists()}
     if args.synthetic:
         sources["synthetic"] = lambda: synthetic(args.synthetic)
     rate_hz = 30.0 / args.step
