@@ -1,5 +1,7 @@
 """The package's layers point one way, and only `rgbir_compress/ros/` touches ROS (and, outside the
-installed package, the node harness `rgbir_harness/` that tests, the demo and the benches use).
+installed package, the node harness `rgbir_harness/` that tests, the demo and the benches use),
+and callers go through the codec seams: receivers decode through StreamDecoder, nothing probes codec
+attributes, and every byte count is a ByteCount.
 
 Layers, lowest first (a module imports its own package and lower layers only):
   core    the top-level modules: errors, frame, encodings, yuv, metrics, imageio, manifest,
@@ -193,3 +195,59 @@ def test_core_imports_load_no_ros_at_run_time():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+# -- the seams every caller goes through (docs/architecture.md) -----------------------------------
+#: Receivers: they decode whatever a stream names through codecs.stream_decoder, never open a codec
+#: for it themselves.
+RECEIVERS = ["ros/decoder_node.py", "bag/decompress.py", "bag/extract.py", "codecs/auto.py"]
+
+
+@pytest.mark.parametrize("rel", RECEIVERS)
+def test_receivers_decode_through_the_stream_decoder(rel):
+    names = _imported_names(PACKAGE / rel)
+    assert "rgbir_compress.codecs.stream_decoder.StreamDecoder" in names, rel
+    assert "rgbir_compress.codecs.factory.open_codec" not in names or rel == "codecs/auto.py", rel
+
+
+def _probes(path: Path) -> list[str]:
+    """getattr/hasattr calls whose object is a codec (`codec`, `self.codec`, `...codec...`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("getattr", "hasattr") and node.args:
+            target = ast.unparse(node.args[0])
+            if "codec" in target.split(".")[-1]:
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("path", _files(PACKAGE / "ros") + _files(PACKAGE / "bag") + _files(PACKAGE / "eval"),
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_nodes_and_tools_ask_codecs_through_the_interface(path):
+    """No attribute probing of codec objects: PairCodec's status(), batches, runs_on(), prepare(),
+    realtime_note() answer what callers need."""
+    assert not _probes(path)
+
+
+def test_the_probe_checker_catches_a_probe(tmp_path):
+    planted = tmp_path / "x.py"
+    planted.write_text("def f(self):\n    return getattr(self.codec, 'device', None)\n")
+    assert _probes(planted)
+
+
+def _hand_counts(path: Path) -> list[str]:
+    """len(<x>.rgb_data) / len(<x>.thermal_data): byte counts that bypass ByteCount."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "len" and node.args
+                and isinstance(node.args[0], ast.Attribute) and node.args[0].attr in ("rgb_data", "thermal_data")):
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p in ALL_FILES if p.relative_to(PACKAGE).parts[0] not in ("codecs", "container")],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_byte_counts_go_through_bytecount(path):
+    """Diagnostics, bag info, eval, training validation and the CLI count bytes with ByteCount
+    (codecs/base.py): one rule for where the affine coefficients go."""
+    assert not _hand_counts(path)
