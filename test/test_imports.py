@@ -251,3 +251,9 @@ def test_byte_counts_go_through_bytecount(path):
     """Diagnostics, bag info, eval, training validation and the CLI count bytes with ByteCount
     (codecs/base.py): one rule for where the affine coefficients go."""
     assert not _hand_counts(path)
+
+
+def test_the_count_checker_catches_a_hand_count(tmp_path):
+    planted = tmp_path / "x.py"
+    planted.write_text("def f(cp):\n    return len(cp.rgb_data) + 1\n")
+    assert _hand_counts(planted)
