@@ -68,7 +68,7 @@ def ms_ssim(ref: np.ndarray, test: np.ndarray, peak: float | None = None) -> flo
         return t[None, None] if img.ndim == 2 else t.permute(2, 0, 1)[None]
 
     # One thread: a single image gains little from more, and when the CPU is shared (training in
-    # the background) torch's thread pool made this 10-50x slower here. Restored afterwards, so
+    # the background) torch's thread pool spins against the other job. Restored afterwards, so
     # codec timings keep the caller's setting.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
