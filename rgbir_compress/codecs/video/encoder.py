@@ -17,17 +17,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from ...errors import EncodeError
+from ...errors import EncodeError, EncoderDelay
 from . import planes
 from .bitstream import is_key_packet
 from .settings import GREY_FORMATS, MIN_SIDE, QUALITY_MAPS, family, software_fallback
 
 
 os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its whole config per encoder otherwise (1 = errors)
-
-
-class EncoderDelay(RuntimeError):
-    """The encoder held a frame back (or emitted two packets): the low-delay settings failed."""
 
 
 @dataclass(frozen=True)
