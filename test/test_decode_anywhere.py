@@ -21,6 +21,8 @@ from rgbir_compress.errors import DecodeError
 from rgbir_compress.eval import consistency, fuzz
 from rgbir_compress.frame import ImagePair
 
+STREAM_CODECS = ("h264-stream", "hevc-stream", "av1-stream")
+
 
 def tiny_pair_module(seed: int = 0):
     torch.manual_seed(seed)
@@ -128,7 +130,7 @@ def test_batch_encoding_gives_streams_the_single_decoder_reads():
 
 
 def test_bounded_fuzz_finds_no_crash_or_hang():
-    codecs = fuzz.open_codecs(["jpeg", "webp"])
+    codecs = fuzz.open_codecs(["jpeg", "webp", *STREAM_CODECS])  # stream codecs where PyAV is installed
     codecs["hyperprior"] = HyperpriorCodec.from_module(tiny_pair_module())
     result = fuzz.run(15, codecs, hang_s=10)
     assert result["inputs"] > 100
