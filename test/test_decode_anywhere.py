@@ -12,6 +12,7 @@ import torch
 from conftest import synthetic_pair
 from rgbir_compress import container
 from rgbir_compress.codecs.base import check_quality
+from rgbir_compress.codecs.catalog import stream_codecs
 from rgbir_compress.codecs.learned.codec import HyperpriorCodec
 from rgbir_compress.codecs.learned.fixed_point import FixedPointStack
 from rgbir_compress.codecs.learned.models.hyperprior import hyper_synthesis
@@ -21,7 +22,7 @@ from rgbir_compress.errors import DecodeError
 from rgbir_compress.eval import consistency, fuzz
 from rgbir_compress.frame import ImagePair
 
-STREAM_CODECS = ("h264-stream", "hevc-stream", "av1-stream")
+STREAM_CODECS = tuple(stream_codecs())
 
 
 def tiny_pair_module(seed: int = 0):

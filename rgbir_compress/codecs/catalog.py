@@ -57,3 +57,8 @@ CODECS: dict[str, Entry] = {
 def presets() -> dict[str, Entry]:
     """The entries that are variants of another codec's class (name -> entry)."""
     return {name: entry for name, entry in CODECS.items() if entry.options}
+
+
+def stream_codecs() -> list[str]:
+    """The stateful (video) codecs' names, read from the table (nothing imported)."""
+    return [name for name, entry in CODECS.items() if entry.target.startswith(_VIDEO + ":")]
