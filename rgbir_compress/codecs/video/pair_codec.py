@@ -16,6 +16,7 @@ NVENC is tried first unless device="cpu"; the encoder actually used is in `statu
 """
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import Any, ClassVar
 
@@ -66,6 +67,8 @@ class StreamCodec(PairCodec):
         self._last_key_seq: int | None = None
         self._dec: tuple[PlaneDecoder, PlaneDecoder] | None = None
         self._dec_hw: tuple | None = None
+        # PyAV contexts are not thread-safe: concurrent callers are serialised (order is theirs to keep)
+        self._lock = threading.RLock()
 
     # -- what callers may ask ----------------------------------------------------------------
     @property
@@ -99,12 +102,17 @@ class StreamCodec(PairCodec):
     def encode_batch(self, pairs, quality):
         """In order, one at a time; a change of encodings (e.g. mono8 -> mono16) starts a key frame."""
         out = []
-        for pair in pairs:
-            formats = (pair.rgb_encoding, pair.thermal_encoding)
-            if formats != self._formats:
-                self._formats, self._key_wanted = formats, True
-            out += super().encode_batch([pair], quality)
+        with self._lock:
+            for pair in pairs:
+                formats = (pair.rgb_encoding, pair.thermal_encoding)
+                if formats != self._formats:
+                    self._formats, self._key_wanted = formats, True
+                out += super().encode_batch([pair], quality)
         return out
+
+    def decode(self, cp):
+        with self._lock:
+            return super().decode(cp)
 
     def encode_streams(self, rgb: np.ndarray, thermal: np.ndarray, quality: float) -> Streams:
         q = check_quality(quality)
