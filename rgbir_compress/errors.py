@@ -16,8 +16,18 @@ class DecodeError(ValueError):
     """
 
 
+class NeedKeyFrame(DecodeError):
+    """A stream (video) decoder without a valid reference: at a late join, after a lost message, an
+    encoder restart (new stream_id) or a failed decode. It refuses every message until the next key
+    frame, which decodes; it never returns an image predicted from missing references."""
+
+
 class EncodeError(ValueError):
     """Input the encoder cannot take: unsupported encoding, wrong shape or dtype, empty image."""
+
+
+class EncoderDelay(RuntimeError):
+    """A video encoder held a frame back (or emitted two packets): its low-delay settings failed."""
 
 
 class CorruptImage(EncodeError):

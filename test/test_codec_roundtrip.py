@@ -12,6 +12,7 @@ from rgbir_compress import container
 from rgbir_compress import encodings as enc
 from rgbir_compress.codecs import registry
 from rgbir_compress.codecs.base import PairCodec
+from rgbir_compress.codecs.catalog import stream_codecs
 from rgbir_compress.frame import ImagePair, Stamp
 
 # (rgb h, w, thermal h, w): a single pixel, odd sizes, a stride multiple, different sizes per modality.
@@ -25,7 +26,9 @@ RGB_FLOOR_DB, THERMAL_FLOOR_DB = 24.0, 34.0  # at quality 0.9, on the scene's no
 # Learned codecs share the encoding handling of the base class and are slow on CPU: two combinations.
 LEARNED_ENCODINGS = {("bgra8", "mono16"), ("rgb8", "mono8")}
 STAMP, THERMAL_STAMP = Stamp(1_700_000_123, 456_789_012), Stamp(1_700_000_123, 470_000_001)
-LEARNED = [n for n in registry.names() if n not in CLASSICAL]
+# Stream (video) codecs round-trip here as well (a fresh stream: its first pair is a key frame).
+STREAM = stream_codecs()
+LEARNED = [n for n in registry.names() if n not in CLASSICAL and n not in STREAM]
 
 _cache: dict[str, PairCodec] = {}
 
@@ -35,6 +38,9 @@ def make_codec(name: str) -> PairCodec:
     if name not in _cache:
         if name in CLASSICAL:
             _cache[name] = registry.create(name)
+        elif name in STREAM:
+            pytest.importorskip("av")
+            _cache[name] = registry.create(name, device="cpu")
         elif name in UNTRAINED:
             from rgbir_compress.codecs.learned import zoo
 

@@ -35,6 +35,7 @@ def sample_pair(**overrides) -> CompressedPair:
         thermal_lo=20011, thermal_hi=29876,
         stamp=Stamp(1_700_000_123, 456_789_012), frame_id="camera_rgb_optical",
         thermal_stamp=Stamp(-5, 999_999_999), thermal_frame_id="kamera_wärme",
+        stream_id=0xDEADBEEF, seq=77, key_frame=False,
     )
     fields.update(overrides)
     return CompressedPair(**fields)
@@ -92,6 +93,35 @@ def test_roundtrip_any_valid_pair(text, blobs, sizes, quality, affine, stamp, lo
         quality=quality, affine_gamma=a, affine_beta=-a, stamp=Stamp(*stamp), thermal_lo=lohi[0], thermal_hi=lohi[1],
     )
     assert_equal_pairs(container.loads(container.dumps(cp)), cp)
+
+
+def test_version_1_file_still_loads():
+    """Written by the version-1 code (main at 657c2c6): no stream fields, read as a still pair."""
+    from pathlib import Path
+
+    from rgbir_compress.codecs.factory import open_codec
+
+    data = (Path(__file__).parent / "data" / "container_v1.rgbir").read_bytes()
+    assert data[4] == 1
+    cp = container.loads(data)
+    assert (cp.codec, cp.stream_id, cp.seq, cp.key_frame) == ("jpeg", 0, 0, True)
+    assert open_codec("jpeg").decode(cp).rgb.shape == (24, 32, 3)
+
+
+def test_version_1_message_still_loads():
+    """A message of the version-1 definition (an old bag) has no stream fields; its crc32 covers the
+    version-1 layout."""
+    from rgbir_compress.container.layout import ADDED_IN_2
+
+    cp = sample_pair(stream_id=0, seq=0, key_frame=True)
+    msg = to_msg(cp)
+    for name in ADDED_IN_2:
+        delattr(msg, name)
+    msg.crc32 = container.crc32_of(cp, version=1)
+    assert_equal_pairs(message.from_message(msg), cp)
+    msg.crc32 = container.crc32_of(cp)  # a version-2 crc does not check a version-1 message
+    with pytest.raises(DecodeError, match="integrity"):
+        message.from_message(msg)
 
 
 def test_empty_mono16_range_is_rejected():
@@ -166,7 +196,7 @@ def test_body_mutations_with_recomputed_crc(data):
 def test_wrong_magic_and_unknown_version():
     with pytest.raises(DecodeError, match="magic"):
         container.loads(b"\x89PNG" + DATA[4:])
-    for version in (0, 2, 255):
+    for version in (0, 3, 255):
         with pytest.raises(DecodeError, match="version"):
             container.loads(with_crc(DATA[:4] + bytes([version]) + DATA[5:-4]))
     with pytest.raises(DecodeError, match="too short"):
@@ -246,7 +276,7 @@ MESSAGE_FIELDS = [
     "header.stamp.sec", "header.stamp.nanosec", "header.frame_id", "header", "thermal_stamp.sec",
     "thermal_frame_id", "codec", "model_id", "quality", "rgb_height", "rgb_width", "rgb_encoding",
     "thermal_height", "thermal_width", "thermal_encoding", "thermal_lo", "thermal_hi", "rgb_data",
-    "thermal_data", "affine_gamma", "affine_beta", "crc32",
+    "thermal_data", "affine_gamma", "affine_beta", "crc32", "stream_id", "seq", "key_frame",
 ]
 BAD_VALUES = [
     _DELETE, None, "abc", -1, 2**40, -(2**40), 1.5, math.nan, math.inf, [300, 1], [[1, 2], [3]],
@@ -300,7 +330,7 @@ def test_the_field_table_is_the_dataclass_and_the_message():
     msg = Path(__file__).resolve().parents[1] / "msg" / "CompressedRGBIR.msg"
     declared = [line.split()[:2] for line in msg.read_text().splitlines() if line.strip() and not line.startswith("#")]
     ros_types = {"stamp": "builtin_interfaces/Time", "str": "string", "f32": "float32", "u16": "uint16",
-                 "u32": "uint32", "bytes": "uint8[]", "f32[]": "float32[]"}
+                 "u32": "uint32", "bool": "bool", "bytes": "uint8[]", "f32[]": "float32[]"}
     expected = [["std_msgs/Header", "header"]] + [[ros_types[kind], name] for name, kind in FIELDS
                                                   if name not in HEADER_FIELDS] + [["uint32", "crc32"]]
     assert declared == expected

@@ -12,6 +12,7 @@ import torch
 from conftest import synthetic_pair
 from rgbir_compress import container
 from rgbir_compress.codecs.base import check_quality
+from rgbir_compress.codecs.catalog import stream_codecs
 from rgbir_compress.codecs.learned.codec import HyperpriorCodec
 from rgbir_compress.codecs.learned.fixed_point import FixedPointStack
 from rgbir_compress.codecs.learned.models.hyperprior import hyper_synthesis
@@ -20,6 +21,8 @@ from rgbir_compress.codecs.learned.zoo import build
 from rgbir_compress.errors import DecodeError
 from rgbir_compress.eval import consistency, fuzz
 from rgbir_compress.frame import ImagePair
+
+STREAM_CODECS = tuple(stream_codecs())
 
 
 def tiny_pair_module(seed: int = 0):
@@ -128,7 +131,7 @@ def test_batch_encoding_gives_streams_the_single_decoder_reads():
 
 
 def test_bounded_fuzz_finds_no_crash_or_hang():
-    codecs = fuzz.open_codecs(["jpeg", "webp"])
+    codecs = fuzz.open_codecs(["jpeg", "webp", *STREAM_CODECS])  # stream codecs where PyAV is installed
     codecs["hyperprior"] = HyperpriorCodec.from_module(tiny_pair_module())
     result = fuzz.run(15, codecs, hang_s=10)
     assert result["inputs"] > 100

@@ -3,6 +3,12 @@
 A codec only ever sees canonical arrays (RGB HxWx3 uint8, thermal HxW uint8) and returns
 `Streams`. The base class does everything else once: encodings, mono16 mapping, input checks,
 metadata, and turning any failure while decoding into `DecodeError`.
+
+Stream position is also done here, once, for every codec: each CompressedPair carries its
+encoder's `stream_id` (random per codec instance), `seq` (0, 1, ...) and `key_frame`. A still codec
+writes key frames only and ignores the rest when decoding; a `stateful` codec (a video stream)
+decodes a message only in sequence after the previous one of its stream, or at a key frame, and
+raises NeedKeyFrame otherwise, so a gap, a late join or an encoder restart never yields an image.
 """
 from __future__ import annotations
 
@@ -10,10 +16,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import secrets
+
 import numpy as np
 
 from .. import encodings as enc
-from ..errors import DecodeError, EncodeError
+from ..errors import DecodeError, EncodeError, NeedKeyFrame
 from ..frame import ImagePair, Stamp
 from . import thermal16
 
@@ -30,6 +38,7 @@ class Streams:
     thermal_data: bytes
     affine_gamma: np.ndarray = field(default_factory=_empty_f32)
     affine_beta: np.ndarray = field(default_factory=_empty_f32)
+    key_frame: bool = True  # decodes without earlier messages (always, for still codecs)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,10 @@ class CompressedPair:
     frame_id: str = ""
     thermal_stamp: Stamp = field(default_factory=Stamp)
     thermal_frame_id: str = ""
+    # position in the encoder's stream (container version 2; version-1 input reads as 0, 0, True)
+    stream_id: int = 0
+    seq: int = 0
+    key_frame: bool = True
 
     def byte_count(self) -> ByteCount:
         return ByteCount.of(self)
@@ -119,6 +132,10 @@ class PairCodec(ABC):
     max_pixels: ClassVar[int] = 8192 * 8192
     #: Spatial multiple the codec pads to internally (informational).
     stride: ClassVar[int] = 1
+    #: Whether a message decodes only after the previous one of its stream (video). Callers encode
+    #: a stateful codec's pairs in order, one at a time (never in parallel or out of order), and
+    #: decode each stream with its own instance (StreamDecoder does).
+    stateful: ClassVar[bool] = False
 
     @property
     def model_id(self) -> str:
@@ -148,6 +165,19 @@ class PairCodec(ABC):
     def status(self) -> dict[str, Any]:
         """Key-values for /diagnostics and reports: what runs and, for `auto`, why."""
         return {"codec": self.name, "model_id": self.model_id, "runs_on": self.runs_on()}
+
+    def request_key_frame(self) -> None:
+        """Make the next encoded pair a key frame (a receiver lost the stream). No-op for stills,
+        whose every pair is one."""
+
+    def reset(self) -> None:
+        """Forget the decoding state: the next message must be a key frame. Stateful codecs also
+        drop their reference pictures (`_reset_decoder`)."""
+        self._decoding = None
+        self._reset_decoder()
+
+    def _reset_decoder(self) -> None:
+        """Stateful codecs: drop the decoder's reference pictures."""
 
     def can_decode_model(self, model_id: str) -> bool:
         """Whether streams written under `model_id` decode here. Learned codecs need the exact
@@ -196,8 +226,18 @@ class PairCodec(ABC):
         streams = self.encode_streams_batch([p[0] for p in prepared], [p[1] for p in prepared], q)
         return [self._package(pair, prep, st, q) for pair, prep, st in zip(pairs, prepared, streams)]
 
+    def _next_position(self) -> tuple[int, int]:
+        """(stream_id, seq) of the next encoded pair: stream_id is drawn once per instance (never
+        0, which marks version-1 input), so a restarted encoder is a new stream to decoders."""
+        if "_stream_id" not in self.__dict__:
+            self._stream_id, self._seq = 1 + secrets.randbelow(0xFFFFFFFF), 0
+        position = (self._stream_id, self._seq)
+        self._seq = (self._seq + 1) & 0xFFFFFFFF
+        return position
+
     def _package(self, pair: ImagePair, prepared: tuple, streams: Streams, q: float) -> CompressedPair:
         rgb, thermal, lo, hi = prepared
+        stream_id, seq = self._next_position()
         return CompressedPair(
             codec=self.name,
             model_id=self.model_id,
@@ -212,6 +252,9 @@ class PairCodec(ABC):
             affine_beta=np.asarray(streams.affine_beta, np.float32),
             thermal_lo=lo,
             thermal_hi=hi,
+            stream_id=stream_id,
+            seq=seq,
+            key_frame=bool(streams.key_frame),
             **{name: getattr(pair, name) for name in PASSED_THROUGH},
         )
 
@@ -230,22 +273,29 @@ class PairCodec(ABC):
             if h * w > self.max_pixels:
                 raise DecodeError(f"declared {label} size {w}x{h} exceeds {self.name}'s limit of "
                                   f"{self.max_pixels} pixels")
+        if self.stateful:
+            self._follow(cp)
         try:
             rgb, thermal = self.decode_streams(
-                Streams(cp.rgb_data, cp.thermal_data, cp.affine_gamma, cp.affine_beta),
+                Streams(cp.rgb_data, cp.thermal_data, cp.affine_gamma, cp.affine_beta, cp.key_frame),
                 rgb_hw,
                 th_hw,
                 cp.quality,
             )
-        except DecodeError:
-            raise
-        except Exception as exc:  # the codec library's own failure: name it, never crash the caller
+            if rgb.shape != rgb_hw + (3,) or rgb.dtype != np.uint8 or thermal.shape != th_hw:
+                raise DecodeError(
+                    f"{self.name}: decoded sizes {rgb.shape}/{thermal.shape} differ from the declared "
+                    f"{rgb_hw}/{th_hw}"
+                )
+        except Exception as exc:
+            if self.stateful:  # references are no longer trusted: wait for the next key frame
+                self.reset()
+            if isinstance(exc, DecodeError):
+                raise
+            # the codec library's own failure: name it, never crash the caller
             raise DecodeError(f"{self.name}: bitstream does not decode ({type(exc).__name__}: {exc})") from exc
-        if rgb.shape != rgb_hw + (3,) or rgb.dtype != np.uint8 or thermal.shape != th_hw:
-            raise DecodeError(
-                f"{self.name}: decoded sizes {rgb.shape}/{thermal.shape} differ from the declared "
-                f"{rgb_hw}/{th_hw}"
-            )
+        if self.stateful:
+            self._decoding = (cp.stream_id, (cp.seq + 1) & 0xFFFFFFFF)
         if cp.thermal_encoding == "mono16":
             thermal = thermal16.from_8bit(thermal, cp.thermal_lo, cp.thermal_hi)
         return ImagePair(
@@ -253,6 +303,22 @@ class PairCodec(ABC):
             thermal=thermal,
             **{name: getattr(cp, name) for name in PASSED_THROUGH},
         )
+
+    def _follow(self, cp: CompressedPair) -> None:
+        """Stateful codecs: admit `cp` only as the successor of the last decoded message of the same
+        stream, or as a key frame (which starts decoding afresh)."""
+        expected = self.__dict__.get("_decoding")
+        if expected == (cp.stream_id, cp.seq):
+            return
+        if expected is None:
+            why = "no key frame decoded yet"
+        elif expected[0] != cp.stream_id:
+            why = f"new stream {cp.stream_id:08x} (encoder restarted?)"
+        else:
+            why = f"message {cp.seq} follows a gap (expected {expected[1]})"
+        self.reset()
+        if not cp.key_frame:
+            raise NeedKeyFrame(f"{self.name}: {why}; waiting for a key frame")
 
     def describe(self) -> str:
         return f"{self.name}: quality -> {self.quality_help}"

@@ -3,8 +3,7 @@
 Entries are import paths ("module:Class"), resolved only when a codec is opened, so listing names
 never imports torch (nor imagecodecs). An entry with `options` is a variant of its class: the same
 format and bitstream with other encoder defaults, e.g. a speed preset; the registry derives it with
-the class's `with_options(name, options)`. A new codec (say a stateful H.264 stream codec via PyAV)
-is one line here.
+the class's `with_options(name, options)`. A new codec is one line here.
 
 Speed presets make the classical formats fast enough for real time on a small CPU; each is its own
 name, so it is chosen like any codec (`codec:=avif-s9`, `--codec jpegxl-e1`), and any decoder of the
@@ -24,6 +23,7 @@ class Entry(NamedTuple):
 
 _CLASSICAL = "rgbir_compress.codecs.classical"
 _LEARNED = "rgbir_compress.codecs.learned"
+_VIDEO = "rgbir_compress.codecs.video.pair_codec"
 
 CODECS: dict[str, Entry] = {
     # classical formats (imagecodecs; hevc through pillow-heif, imported when used)
@@ -45,6 +45,10 @@ CODECS: dict[str, Entry] = {
     "hyperprior": Entry(f"{_LEARNED}.codec:HyperpriorCodec"),
     "conditional": Entry(f"{_LEARNED}.codec:ConditionalCodec"),
     "joint": Entry(f"{_LEARNED}.codec:JointCodec"),
+    # stream (low-delay video) codecs, PyAV: stateful, key frames every key_interval_s (video/pair_codec.py)
+    "h264-stream": Entry(f"{_VIDEO}:H264StreamCodec"),
+    "hevc-stream": Entry(f"{_VIDEO}:HevcStreamCodec"),
+    "av1-stream": Entry(f"{_VIDEO}:Av1StreamCodec"),
     # picks one of the above per machine
     "auto": Entry("rgbir_compress.codecs.auto:AutoCodec"),
 }
@@ -53,3 +57,8 @@ CODECS: dict[str, Entry] = {
 def presets() -> dict[str, Entry]:
     """The entries that are variants of another codec's class (name -> entry)."""
     return {name: entry for name, entry in CODECS.items() if entry.options}
+
+
+def stream_codecs() -> list[str]:
+    """The stateful (video) codecs' names, read from the table (nothing imported)."""
+    return [name for name, entry in CODECS.items() if entry.target.startswith(_VIDEO + ":")]

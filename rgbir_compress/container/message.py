@@ -14,7 +14,7 @@ import numpy as np
 from ..codecs.base import CompressedPair
 from ..errors import DecodeError
 from ..frame import Stamp
-from .layout import FIELDS, HEADER_FIELDS
+from .layout import ADDED_IN_2, FIELDS, HEADER_FIELDS, fields
 from .serialise import crc32_of, validate
 
 
@@ -24,7 +24,7 @@ def to_message(cp: CompressedPair, msg_cls, header_cls, time_cls, *, data_as_arr
     The bitstreams go in as the bytes they are (rclpy copies bytes in C; a numpy array it converts
     element by element). rosbags' serialiser needs numpy arrays: `data_as_arrays=True` gives
     zero-copy uint8 views instead."""
-    fields = {}
+    values = {}
     for name, kind in FIELDS:
         value = getattr(cp, name)
         if kind == "stamp":
@@ -35,9 +35,9 @@ def to_message(cp: CompressedPair, msg_cls, header_cls, time_cls, *, data_as_arr
             value = float(value)
         elif kind == "bytes" and data_as_arrays:
             value = np.frombuffer(value, np.uint8)
-        fields[name] = value
-    header = header_cls(**{HEADER_FIELDS[k]: fields.pop(k) for k in HEADER_FIELDS})
-    return msg_cls(header=header, crc32=crc32_of(cp), **fields)
+        values[name] = value
+    header = header_cls(**{HEADER_FIELDS[k]: values.pop(k) for k in HEADER_FIELDS})
+    return msg_cls(header=header, crc32=crc32_of(cp), **values)
 
 
 def _bytes(field) -> bytes:
@@ -58,20 +58,23 @@ _READ = {
     "f32": lambda v: float(np.float32(v)),
     "u16": int,
     "u32": int,
+    "bool": bool,
     "bytes": _bytes,
     "f32[]": lambda v: np.asarray(v, dtype=np.float32).ravel(),
 }
 
 
 def from_message(msg) -> CompressedPair:
-    """CompressedPair from a message; checks crc32 and field sanity, raising DecodeError."""
+    """CompressedPair from a message; checks crc32 and field sanity, raising DecodeError. A message
+    of the version-1 definition (an old bag: no stream fields) reads as a still pair."""
+    version = 2 if any(hasattr(msg, name) for name in ADDED_IN_2) else 1
     try:
-        cp = CompressedPair(**{name: _READ[kind](_get(msg, name)) for name, kind in FIELDS})
+        cp = CompressedPair(**{name: _READ[kind](_get(msg, name)) for name, kind in fields(version)})
         stored = int(msg.crc32)
     except (AttributeError, TypeError, ValueError, OverflowError) as exc:  # missing field, wrong type
         raise DecodeError(f"not a CompressedRGBIR message: {exc}") from exc
     try:
-        expected = crc32_of(cp)
+        expected = crc32_of(cp, version)
     except (ValueError, OverflowError, struct.error) as exc:  # a string over the limit, an int out of range
         raise DecodeError(f"corrupt CompressedRGBIR message: {exc}") from exc
     if stored != expected:

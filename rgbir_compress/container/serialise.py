@@ -11,11 +11,11 @@ import numpy as np
 from ..codecs.base import CompressedPair
 from ..errors import DecodeError
 from ..frame import Stamp
-from .layout import FIELDS, MAGIC, MAX_AFFINE, MAX_SIDE, MAX_STRING, SUPPORTED_VERSIONS, VERSION
+from .layout import MAGIC, MAX_AFFINE, MAX_SIDE, MAX_STRING, SUPPORTED_VERSIONS, VERSION, fields
 
 
 #: struct formats of the scalar wire types.
-_SCALARS = {"f32": "f", "u16": "H", "u32": "I"}
+_SCALARS = {"f32": "f", "u16": "H", "u32": "I", "bool": "?"}
 
 
 class _Writer:
@@ -96,12 +96,13 @@ class _Reader:
         return {"str": self.string, "bytes": self.blob, "f32[]": self.floats}[kind](name)
 
 
-def _parts(cp: CompressedPair) -> list[bytes]:
-    """The container before its crc32, as the pieces written (payloads by reference, not copied)."""
+def _parts(cp: CompressedPair, version: int = VERSION) -> list[bytes]:
+    """The container before its crc32, as the pieces written (payloads by reference, not copied).
+    `version` 1 only to check what a version-1 message carried (crc32_of)."""
     w = _Writer()
     w.parts.append(MAGIC)
-    w.pack("BB", VERSION, 0)
-    for name, kind in FIELDS:
+    w.pack("BB", version, 0)
+    for name, kind in fields(version):
         w.field(kind, getattr(cp, name))
     return w.parts
 
@@ -113,10 +114,10 @@ def _crc32(parts: list[bytes]) -> int:
     return crc & 0xFFFFFFFF
 
 
-def crc32_of(cp: CompressedPair) -> int:
+def crc32_of(cp: CompressedPair, version: int = VERSION) -> int:
     """The integrity value carried by files and by CompressedRGBIR.crc32 (computed over the pieces,
-    without assembling the container)."""
-    return _crc32(_parts(cp))
+    without assembling the container); a version-1 message's is over the version-1 layout."""
+    return _crc32(_parts(cp, version))
 
 
 def dumps(cp: CompressedPair) -> bytes:
@@ -140,7 +141,7 @@ def loads(data: bytes) -> CompressedPair:
         raise DecodeError(f"container integrity check failed (crc32 {stored:08x} != {actual:08x}): truncated or corrupted")
     r = _Reader(data[:-4])
     r.pos = 6
-    cp = CompressedPair(**{name: r.field(kind, name) for name, kind in FIELDS})
+    cp = CompressedPair(**{name: r.field(kind, name) for name, kind in fields(version)})
     if r.pos != len(r.data):
         raise DecodeError(f"corrupt container: {len(r.data) - r.pos} unexpected trailing bytes")
     validate(cp)

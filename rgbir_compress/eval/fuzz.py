@@ -8,6 +8,8 @@ hypothesis drawing the damage, along three paths a decoder meets in the field:
              coefficients) changed and re-sealed with a valid CRC, so the damage reaches the codec's
              own decoder instead of stopping at the integrity check;
   message    the same on a CompressedRGBIR message object (the ROS path, via from_message).
+A stateful (stream) codec is fuzzed on a predicted message: before each input its decoder is reset
+and fed the undamaged key frame that precedes it, as a receiver that followed the stream would be.
 Outcomes: ok (decoded), rejected (DecodeError: the clear error), crash (any other exception),
 hang (over the time limit). Peak memory is the process's maximum resident set size.
 """
@@ -40,11 +42,11 @@ def _alarm(signum, frame):
     raise Hang()
 
 
-def synthetic_pair(h: int = 64, w: int = 96, seed: int = 0):
+def synthetic_pair(h: int = 64, w: int = 96, seed: int = 0, index: int = 0):
     from ..frame import ImagePair
     from ..scene import SyntheticScene
 
-    rgb, ir = SyntheticScene(h, w, seed).frame(0)
+    rgb, ir = SyntheticScene(h, w, seed).frame(index)
     return ImagePair(rgb=rgb, thermal=ir, rgb_encoding="rgb8", thermal_encoding="mono8")
 
 
@@ -139,6 +141,23 @@ def _damage_fields(cp, draw):
     return dataclasses.replace(cp, rgb_data=cp.thermal_data, thermal_data=cp.rgb_data)
 
 
+def seed_messages(codec, pair=None) -> tuple[list, object]:
+    """(what a decoder must have decoded first, the message to damage): a still codec's pair alone;
+    a stateful codec's second message (predicted) after its key frame."""
+    if not codec.stateful:
+        return [], codec.encode(pair or synthetic_pair(), 0.5)
+    first = codec.encode(pair or synthetic_pair(), 0.5)
+    return [first], codec.encode(pair or synthetic_pair(index=1), 0.5)
+
+
+def _prime(codec, history: list) -> None:
+    """Bring a stateful decoder to where the fuzzed message belongs (reset, then its history)."""
+    if history:
+        codec.reset()
+        for cp in history:
+            codec.decode(cp)
+
+
 def _message(cp):
     from ..container.message import to_message
 
@@ -210,8 +229,7 @@ def run(seconds: float, codecs: dict, hang_s: float = 10.0, chunk: int = 25, see
 
     from ..errors import DecodeError
 
-    pair = seed_pair or synthetic_pair()
-    seeds = {name: c.encode(pair, 0.5) for name, c in codecs.items()}
+    seeds = {name: seed_messages(c, seed_pair) for name, c in codecs.items()}
     tallies = {(n, t): Tally() for n in codecs for t in TARGETS}
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     old = signal.signal(signal.SIGALRM, _alarm)
@@ -224,9 +242,11 @@ def run(seconds: float, codecs: dict, hang_s: float = 10.0, chunk: int = 25, see
         name = data.draw(st.sampled_from(sorted(codecs)))
         target = data.draw(st.sampled_from(TARGETS))
         tally = tallies[(name, target)]
+        history, seed = seeds[name]
+        _prime(codecs[name], history)
         signal.setitimer(signal.ITIMER_REAL, hang_s)
         try:
-            attempt(target, codecs[name], seeds[name], data.draw)
+            attempt(target, codecs[name], seed, data.draw)
             tally.ok += 1
             tally.tried += 1
         except DecodeError:

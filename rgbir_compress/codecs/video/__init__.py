@@ -4,7 +4,8 @@ The still codecs code every pair alone; these coders predict each frame from the
 They are zero-latency (one packet out per frame in, no B-frames, no lookahead), put the parameter
 sets in-band at every key frame (a late-joining decoder starts at any key frame), and the decoder
 refuses what it cannot decode correctly (no key frame yet, a gap, corrupt data) instead of
-returning a wrong image. Not yet registered as pair codecs: the registry wiring comes later.
+returning a wrong image. pair_codec.py puts two of them (colour, thermal) behind PairCodec as the
+stream codecs of the catalog (h264-stream, hevc-stream, av1-stream).
 """
 from .bitstream import is_key_packet
 from .decoder import NeedKeyFrame, PlaneDecoder

@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import DecodeError
+from ...errors import DecodeError, NeedKeyFrame
 from . import planes
 from .bitstream import has_picture_hash, is_key_packet
 from .settings import decoder_name, family as family_of
-
-
-class NeedKeyFrame(DecodeError):
-    """The decoder has no valid reference: it waits for a key frame (start point)."""
 
 
 class PlaneDecoder:

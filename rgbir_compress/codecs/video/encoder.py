@@ -17,17 +17,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from ...errors import EncodeError
+from ...errors import EncodeError, EncoderDelay
 from . import planes
 from .bitstream import is_key_packet
 from .settings import GREY_FORMATS, MIN_SIDE, QUALITY_MAPS, family, software_fallback
 
 
 os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its whole config per encoder otherwise (1 = errors)
-
-
-class EncoderDelay(RuntimeError):
-    """The encoder held a frame back (or emitted two packets): the low-delay settings failed."""
 
 
 @dataclass(frozen=True)
@@ -113,13 +109,13 @@ class PlaneEncoder:
     only) adds an MD5 of each decoded picture (16 bytes per plane and frame) so that the decoder
     detects bit errors the syntax alone does not reveal; without it (and always for x264 and
     SVT-AV1) only corruption that breaks the syntax is detected: integrity belongs to the
-    container's CRC.
+    container's CRC. `rate_hz`: the frame rate the bitrate is spread over.
     """
 
     def __init__(self, codec: str | list[str] = "libx265", pix_fmt: str = "yuv420p", width: int = 640,
                  height: int = 512, quality: float = 0.5, keyint: int = 20, bitrate: int | None = None,
                  vbv_kbit: int | None = None, intra_refresh: bool = False, preset: str | None = None,
-                 threads: int = 0, picture_hash: bool = False) -> None:
+                 threads: int = 0, picture_hash: bool = False, rate_hz: float = 30.0) -> None:
         if width < 1 or height < 1:
             raise EncodeError(f"bad size {width}x{height}")
         if keyint < 0:
@@ -129,7 +125,7 @@ class PlaneEncoder:
         for name in names + [software_fallback(n) for n in names if software_fallback(n) not in names]:
             try:
                 self._open(name, pix_fmt, width, height, quality, keyint, bitrate, vbv_kbit,
-                           intra_refresh, preset, threads, picture_hash)
+                           intra_refresh, preset, threads, picture_hash, rate_hz)
             except EncodeError:
                 raise
             except Exception as exc:  # not in this build, no GPU, driver missing: try the next one
@@ -141,7 +137,7 @@ class PlaneEncoder:
         raise EncodeError("no video encoder could be opened: " + "; ".join(tried))
 
     def _open(self, name, pix_fmt, width, height, quality, keyint, bitrate, vbv_kbit, intra_refresh,
-              preset, threads, picture_hash) -> None:
+              preset, threads, picture_hash, rate_hz) -> None:
         import av
 
         self.family = family(name)
@@ -152,8 +148,9 @@ class PlaneEncoder:
         gop = max(keyint, 1)
         ctx = av.codec.CodecContext.create(name, "w")
         ctx.width, ctx.height, ctx.pix_fmt = self.coded_width, self.coded_height, self.coded_fmt
-        ctx.time_base = Fraction(1, 30)
-        ctx.framerate = Fraction(30, 1)
+        rate = Fraction(rate_hz).limit_denominator(1001)  # bits per frame = bitrate / rate_hz
+        ctx.time_base = 1 / rate
+        ctx.framerate = rate
         ctx.gop_size = gop
         ctx.max_b_frames = 0
         if bitrate:

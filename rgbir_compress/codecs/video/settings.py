@@ -40,8 +40,9 @@ GREY_FORMATS = {
 #: NVENC name -> the software encoder that makes the same bitstream family
 FALLBACKS = {"hevc_nvenc": "libx265", "h264_nvenc": "libx264", "av1_nvenc": "libsvtav1"}
 
-#: smallest frame side the encoder opens with (SVT-AV1 refuses below 64); frames are padded up.
-MIN_SIDE = {"libsvtav1": 64}
+#: smallest frame side the encoder opens with (SVT-AV1 refuses below 64, x265 below 16, measured);
+#: frames are padded up.
+MIN_SIDE = {"libsvtav1": 64, "libx265": 16}
 
 
 def family(codec: str) -> str:
