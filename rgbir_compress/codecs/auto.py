@@ -213,6 +213,12 @@ class AutoCodec(PairCodec):
     def runs_on(self) -> str:
         return self._current().runs_on()
 
+    def set_target_kbps(self, kbps: float) -> bool:
+        return self._current().set_target_kbps(kbps)
+
+    def request_key_frame(self) -> None:
+        self._current().request_key_frame()
+
     def realtime_note(self) -> str | None:
         return None  # auto measured the choice here and logged it (a warning when nothing keeps up)
 

@@ -166,6 +166,11 @@ class PairCodec(ABC):
         """Key-values for /diagnostics and reports: what runs and, for `auto`, why."""
         return {"codec": self.name, "model_id": self.model_id, "runs_on": self.runs_on()}
 
+    def set_target_kbps(self, kbps: float) -> bool:
+        """Hand rate control toward `kbps` (0: off) to the codec's own (a video encoder's bitrate +
+        VBV). True when the codec took it; False (stills): the caller steers `quality` itself."""
+        return False
+
     def request_key_frame(self) -> None:
         """Make the next encoded pair a key frame (a receiver lost the stream). No-op for stills,
         whose every pair is one."""

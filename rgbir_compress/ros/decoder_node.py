@@ -3,6 +3,10 @@
 Subscribes `compressed` and republishes `rgb/image` and `thermal/image` (remappable) with the
 original stamps, frame_ids and encodings (mono16 comes back as mono16). A message it cannot decode
 (corrupt, truncated, unknown codec, weights it does not have) is logged, counted and skipped.
+Stream (video) codecs: one decoder per stream (stream_id, i.e. per encoder); a message after a gap,
+a late join or an encoder restart is never shown: it is counted as a gap, and the node asks the
+encoder for a key frame on `key_frame_request` (at most every `request_interval` s), so the picture
+returns within a round trip instead of a key-frame interval.
 
 Run: `ros2 run rgbir_compress decoder_node`, or `python -m rgbir_compress.ros.decoder_node --ros-args ...`.
 """
@@ -15,11 +19,12 @@ from typing import Any
 
 from rclpy.node import Node
 from sensor_msgs.msg import Image
+from std_msgs.msg import UInt32
 
 from ..codecs.base import ByteCount, PairCodec
 from ..codecs.stream_decoder import StreamDecoder
 from ..container.message import from_message
-from ..errors import CodecUnavailable, DecodeError
+from ..errors import DecodeError, NeedKeyFrame
 from ..msg import CompressedRGBIR
 from .messages import to_image
 from .diagnostics import OK, WARN, DiagnosticsReporter, ProblemLog
@@ -29,6 +34,7 @@ from .spin import spin_node
 from .stats import Counters, Percentiles, RateMeter
 
 IN_TOPIC, RGB_TOPIC, THERMAL_TOPIC = "compressed", "rgb/image", "thermal/image"
+KEY_REQUEST_TOPIC = "key_frame_request"  # std_msgs/UInt32: the stream_id that needs a key frame
 
 
 def _problem_key(text: str) -> str:
@@ -47,7 +53,8 @@ class DecoderNode(Node):
         self.params = p = declare(self, DECODER_PARAMS)
         self.streams = StreamDecoder(device=p["device"], weights=p["weights"], threads=p["threads"],
                                      on_open=self._opened)
-        self.counters = Counters("msgs_in", "pairs_out", "decode_failures", "drops")
+        self.counters = Counters("msgs_in", "pairs_out", "decode_failures", "drops", "gaps", "key_frame_requests")
+        self._last_request = -1e9
         self.in_meter, self.out_meter = RateMeter(), RateMeter()
         self.decode_ms, self.latency_ms = Percentiles(), Percentiles()
         self.problems = ProblemLog(self.get_logger().error)
@@ -55,6 +62,7 @@ class DecoderNode(Node):
         out_qos = qos_profile(p["output_qos"])
         self.rgb_pub = self.create_publisher(Image, RGB_TOPIC, out_qos)
         self.thermal_pub = self.create_publisher(Image, THERMAL_TOPIC, out_qos)
+        self.key_pub = self.create_publisher(UInt32, KEY_REQUEST_TOPIC, qos_profile("reliable"))
         # Decoding runs on a keep-newest worker: bursts of up to DECODE_DEPTH messages are decoded,
         # beyond that a decoder slower than the link skips the oldest instead of building latency.
         self._worker = LatestWorker("rgbir-decode", self._decode, lambda: self.counters.inc("drops"),
@@ -88,6 +96,9 @@ class DecoderNode(Node):
         try:
             cp = from_message(msg)
             pair = self.streams.decode(cp)
+        except NeedKeyFrame as exc:  # a stream we cannot follow: never shown; ask for a way back in
+            self._gap(cp, str(exc))
+            return
         except Exception as exc:  # noqa: BLE001 - DecodeError expected; anything else must not kill the node
             self._failed(str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}", msg)
             return
@@ -98,6 +109,16 @@ class DecoderNode(Node):
         self.counters.inc("pairs_out")
         self.out_meter.tick(pair.rgb.nbytes + pair.thermal.nbytes)
         self.latency_ms.add((self.get_clock().now().nanoseconds - pair.stamp.ns) / 1e6)
+
+    def _gap(self, cp, why: str) -> None:
+        self.counters.inc("gaps")
+        self.last_failure = why
+        self.problems.report("gap", f"waiting for a key frame of stream {cp.stream_id:08x}: {why}")
+        now = time.monotonic()
+        if self.params["key_frame_requests"] and now - self._last_request >= self.params["request_interval"]:
+            self._last_request = now
+            self.key_pub.publish(UInt32(data=cp.stream_id))
+            self.counters.inc("key_frame_requests")
 
     def _collect(self) -> tuple[int, str, dict[str, Any]]:
         c = self.counters.snapshot()
@@ -116,6 +137,8 @@ class DecoderNode(Node):
             problems.append(f"{c['decode_failures']} undecodable messages skipped")
         if c["drops"]:
             problems.append(f"{c['drops']} messages dropped (decoder slower than input)")
+        if c["gaps"]:
+            problems.append(f"{c['gaps']} stream messages skipped until a key frame (gap, late join or restart)")
         return (WARN if problems else OK), ("; ".join(problems) or "ok"), values
 
     def shutdown(self) -> None:

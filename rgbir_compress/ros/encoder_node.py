@@ -8,6 +8,8 @@ dropped and counted instead of queuing up.
 Rate: `quality` in [0, 1] as is, or, with `target_kbps` > 0, steered toward that link budget by
 `codecs.rate_control.RateControlledQuality` (shared with `bag compress`) from the bytes of each published pair and the interval between
 publishes (so drops raise the per-pair budget). Both change at run time (`ros2 param set`).
+Stream (video) codecs: a key frame every `key_interval` seconds, and at once when a decoder asks
+on `key_frame_request` (it lost a message, joined late, or the encoder restarted).
 QoS: sensor-data on the inputs, reliable on the output by default (`input_qos`, `output_qos`).
 Diagnostics on /diagnostics: input/output rates, kbit/s, encode time and capture->publish latency
 p50/p95, drops, rejected images, encode failures.
@@ -26,7 +28,7 @@ from builtin_interfaces.msg import Time
 from rclpy.node import Node
 from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import Image
-from std_msgs.msg import Header
+from std_msgs.msg import Header, UInt32
 
 from ..codecs.factory import open_codec
 from ..codecs.rate_control import RateControlledQuality
@@ -44,6 +46,8 @@ from .stats import Counters, Percentiles, RateMeter
 from .sync import PairSubscriber
 
 RGB_TOPIC, THERMAL_TOPIC, OUT_TOPIC = "rgb/image_raw", "thermal/image_raw", "compressed"
+#: Receivers of a stream codec ask for a key frame here (std_msgs/UInt32: the stream_id they lost).
+KEY_REQUEST_TOPIC = "key_frame_request"
 
 
 class EncoderNode(Node):
@@ -52,12 +56,13 @@ class EncoderNode(Node):
         self.params = declare(self, ENCODER_PARAMS)
         p = self.params
         self.codec = open_codec(p["codec"], device=p["device"], weights=p["weights"], threads=p["threads"],
-                                rate_hz=p["frame_rate"], log=self._codec_log,
+                                rate_hz=p["frame_rate"], key_interval_s=p["key_interval"], log=self._codec_log,
                                 fallback=p["fallback_codec"], warn=self.get_logger().warning)
         self.codec.prepare()  # e.g. auto chooses now, and logs why
-        self.rate = RateControlledQuality(p["quality"], p["target_kbps"])
+        self.rate = RateControlledQuality(p["quality"], 0.0)
+        self._set_target(p["target_kbps"])
         self.counters = Counters("rgb_in", "thermal_in", "pairs_in", "pairs_out", "drops", "rejected",
-                                 "encode_failures")
+                                 "encode_failures", "key_frames", "key_frame_requests")
         self.in_meters = [RateMeter(), RateMeter()]
         self.pair_meter, self.out_meter, self.raw_meter = RateMeter(), RateMeter(), RateMeter()
         self.encode_ms, self.latency_ms = Percentiles(), Percentiles()
@@ -66,6 +71,9 @@ class EncoderNode(Node):
         self._topics = (self.resolve_topic_name(RGB_TOPIC), self.resolve_topic_name(THERMAL_TOPIC))
 
         self.pub = self.create_publisher(CompressedRGBIR, OUT_TOPIC, qos_profile(p["output_qos"]))
+        # decoders that lost the stream ask for a key frame here (stream codecs; stills ignore it)
+        self.key_sub = self.create_subscription(UInt32, KEY_REQUEST_TOPIC, self._on_key_request,
+                                                qos_profile("reliable"))
         self.sync = PairSubscriber(self, Image, (RGB_TOPIC, THERMAL_TOPIC), qos_profile(p["input_qos"]),
                                    p["queue_size"], p["slop"], self._on_pair, self._on_input,
                                    prefer=p["synchronizer"])
@@ -81,6 +89,16 @@ class EncoderNode(Node):
             f"{self.codec.status()['codec']} [{self.codec.model_id}] (quality {self.rate.fixed:g}, target_kbps {p['target_kbps']:g}, "
             f"pairing: {self.sync.impl}, queue_size {p['queue_size']}, slop {p['slop']:g} s)"
         )
+
+    def _set_target(self, kbps: float) -> None:
+        """target_kbps: the codec's own rate control where it has one (stream codecs), else the
+        quality controller shared with `bag compress`."""
+        own = self.codec.set_target_kbps(kbps)
+        self.rate.set_target(0.0 if own else kbps)
+
+    def _on_key_request(self, msg: UInt32) -> None:
+        self.counters.inc("key_frame_requests")
+        self.codec.request_key_frame()
 
     def _codec_log(self, level: str, text: str) -> None:
         getattr(self.get_logger(), level)(text)
@@ -104,7 +122,7 @@ class EncoderNode(Node):
             if param.name == "quality":
                 self.rate.set_quality(float(param.value))
             elif param.name == "target_kbps":
-                self.rate.set_target(float(param.value))
+                self._set_target(float(param.value))
         return SetParametersResult(successful=True)
 
     def current_quality(self) -> float:
@@ -155,6 +173,8 @@ class EncoderNode(Node):
         self.pub.publish(to_message(cp, CompressedRGBIR, Header, Time))
         now = time.monotonic()
         self.counters.inc("pairs_out")
+        if cp.key_frame:
+            self.counters.inc("key_frames")
         sent = cp.byte_count().total
         self.out_meter.tick(sent, now)
         self.raw_meter.tick(rgb.nbytes + thermal.nbytes, now)

@@ -42,6 +42,10 @@ ENCODER_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("target_kbps", 0.0,
               "Link budget in kbit/s of payload (both bitstreams + affine coefficients, not message "
               "framing; as `bag compress --target-kbps`): > 0 steers quality toward it; 0 = fixed quality.", range=(0.0, 1.0e6), read_only=False),
+    ParamSpec("key_interval", 2.0,
+              "Stream (video) codecs: seconds between key frames, where a receiver that lost a message or "
+              "joined late can start (it also asks for one at once on the key_frame_request topic); "
+              "0 = every message a key frame. Still codecs ignore it.", range=(0.0, 3600.0)),
     ParamSpec("queue_size", 10, "Pairing queue per input (messages), as in message_filters.", range=(1, 1000)),
     ParamSpec("slop", 0.05, "Largest stamp difference (s) of a colour and a thermal image that form a pair.",
               range=(0.001, 10.0)),
@@ -59,6 +63,11 @@ DECODER_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("device", "auto", "Where a learned codec runs: auto (CUDA when present), cpu, cuda, cuda:N."),
     ParamSpec("threads", 0, "CPU threads for a learned codec; 0 = the library's default.", range=(0, 256)),
     ParamSpec("input_qos", "reliable", "QoS of the CompressedRGBIR subscription.", choices=QOS_CHOICES),
+    ParamSpec("key_frame_requests", True,
+              "Stream codecs: on a gap, a late join or an encoder restart, ask the encoder for a key frame "
+              "on the key_frame_request topic (at most every request_interval seconds) instead of waiting "
+              "for the next periodic one."),
+    ParamSpec("request_interval", 0.5, "Least seconds between two key-frame requests.", range=(0.05, 60.0)),
     ParamSpec("output_qos", "reliable", "QoS of the two decoded image publishers.", choices=QOS_CHOICES),
     ParamSpec("diagnostics_period", 1.0, "Seconds between /diagnostics reports.", range=(0.1, 60.0)),
 )

@@ -98,6 +98,13 @@ class StreamCodec(PairCodec):
     def request_key_frame(self) -> None:
         self._key_wanted = True
 
+    def set_target_kbps(self, kbps: float) -> bool:
+        """The encoders' own bitrate control from the next key frame on (0: constant quality)."""
+        if kbps < 0:
+            raise ValueError(f"target_kbps must be >= 0, got {kbps}")
+        self.target_kbps = float(kbps)
+        return True
+
     # -- encoding ------------------------------------------------------------------------------
     def encode_batch(self, pairs, quality):
         """In order, one at a time; a change of encodings (e.g. mono8 -> mono16) starts a key frame."""
@@ -119,7 +126,7 @@ class StreamCodec(PairCodec):
         shapes = (rgb.shape, thermal.shape)
         key = self._key_wanted or self._enc is None or self.gop == 0 or (
             not self.intra_refresh and self._since_key >= self.gop)
-        wanted = (shapes, None if self.target_kbps else q)
+        wanted = (shapes, ("kbps", self.target_kbps) if self.target_kbps else q)
         if self._enc is None or self._enc_key[0] != shapes or (key and self._enc_key != wanted):
             self.close()
             self._open_encoders(rgb, thermal, q)
