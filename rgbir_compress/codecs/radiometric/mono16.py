@@ -65,15 +65,15 @@ def _check_input(img: np.ndarray, max_error: int, method: str) -> np.ndarray:
 def _code(img: np.ndarray, max_error: int, name: str, flags: int = 0) -> bytes:
     """One stream of `img` by back-end `name` with bound `max_error` (not yet checked)."""
     backend = BACKENDS[name]
-    offset = int(img.min())
-    v = img.astype(np.int32) - offset
+    offset, top = int(img.min()), int(img.max())
+    v = img - np.uint16(offset)  # exact: offset is the minimum
     near = 0
     if max_error > 0 and backend.near_lossless:
         near = max_error
     elif max_error > 0:
-        v = (v + max_error) // (2 * max_error + 1)
+        v = (v.astype(np.int32) + max_error) // (2 * max_error + 1)
         flags |= hdr.PREQUANT
-    top = int(v.max())
+    top = int(v.max()) if flags & hdr.PREQUANT else top - offset
     # JPEG-LS refuses NEAR above MAXVAL / 2: keep 16-bit samples when the bound is that large.
     if top < 256 and near <= 127:
         samples, flags = v.astype(np.uint8), flags | hdr.NARROW
@@ -105,6 +105,8 @@ def encode_mono16(img: np.ndarray, max_error: int = 0, method: str = "auto") -> 
 
 
 def _max_error(decoded: np.ndarray, img: np.ndarray) -> int:
+    if np.array_equal(decoded, img):
+        return 0
     return int(np.abs(decoded.astype(np.int32) - img).max())
 
 
@@ -138,7 +140,9 @@ def decode_mono16(data: bytes, shape: tuple[int, int] | None = None) -> np.ndarr
     if not isinstance(samples, np.ndarray) or samples.shape != hw or samples.dtype != dtype:
         got = f"{samples.shape} {samples.dtype}" if isinstance(samples, np.ndarray) else type(samples).__name__
         raise DecodeError(f"mono16 {backend.name} payload decoded to {got}, expected {hw} {dtype}")
-    v = samples.astype(np.int64)
+    v = samples.astype(np.int32)  # samples are unsigned, so v >= 0 and only the top can overflow
     if head.prequantised:
         v *= 2 * head.max_error + 1
-    return np.clip(v + head.offset, 0, 65535).astype(np.uint16)
+    v += head.offset
+    np.minimum(v, 65535, out=v)
+    return v.astype(np.uint16)
