@@ -52,6 +52,8 @@ class CompressOptions:
     batch: int = 0  # pairs per network pass (same size, same quality); 0: 4 on a GPU, else 1
     psnr_every: int = 10  # decode every Nth pair to report PSNR (0: never)
     device: str = "auto"
+    key_interval_s: float = 2.0  # stream codecs: key frames (random access points) at this interval of stamps
+    rate_hz: float = 10.0  # stream codecs: frames per second the key interval is counted in
 
 
 GPU_BATCH = 4  # pairs per pass when the codec runs on CUDA and --batch is not given
@@ -117,7 +119,11 @@ def _encode(codec: PairCodec, pairs: list[ImagePair], quality: float, samples: l
     for i, (pair, sample) in enumerate(zip(pairs, samples)):
         try:
             cp = cps[i] if cps is not None else codec.encode(pair, quality)
-            out.append(((cp, pair_psnr(pair, codec.decode(cp)) if sample else None), None))
+            psnrs = None
+            if sample or codec.stateful:  # a stream decoder follows every message, or it sees gaps
+                decoded = codec.decode(cp)
+                psnrs = pair_psnr(pair, decoded) if sample else None
+            out.append(((cp, psnrs), None))
         except Exception as exc:  # noqa: BLE001 - reported per pair by the caller
             out.append((None, exc))
     return out
@@ -144,11 +150,14 @@ class _Compressor(bagio.PassThrough):
         self.output = OrderedOutput(writer.write)
         self.pairer: StampPairer[_Frame] = StampPairer(
             int(opts.slop_s * 1e9), max_lag_ns=int(opts.max_lag_s * 1e9))
-        self.pool: OrderedPool[list[_Job]] = OrderedPool(opts.jobs)
+        # a stream codec predicts each pair from the previous one: in order, one at a time
+        self.pool: OrderedPool[list[_Job]] = OrderedPool(1 if codec.stateful else opts.jobs)
         self.held: list[tuple[_Job, ImagePair, float]] = []  # the batch being gathered
         self.batch = opts.batch or 1  # set per image size: a codec says whether it batches
         self.sizes: set[tuple[int, int]] = set()
-        self.rate = RateControlledQuality(opts.quality, opts.target_kbps or 0.0)
+        # target_kbps: a stream codec's own bitrate control where it has one, else the quality controller
+        own = bool(opts.target_kbps) and codec.set_target_kbps(opts.target_kbps)
+        self.rate = RateControlledQuality(opts.quality, 0.0 if own else opts.target_kbps or 0.0)
         self.submitted = 0
 
     def run(self) -> None:
@@ -209,7 +218,7 @@ class _Compressor(bagio.PassThrough):
         if size not in self.sizes:  # auto chooses for this size here, before the batch size is set
             self.sizes.add(size)
             self.codec.prepare(size)
-            self.batch = self.opts.batch or (GPU_BATCH if self.codec.batches else 1)
+            self.batch = 1 if self.codec.stateful else self.opts.batch or (GPU_BATCH if self.codec.batches else 1)
         self.held.append((_Job(rgb.log_time, rgb.stamp.ns / 1e9, rgb.topic, sample), pair, quality))
         if len(self.held) >= self.batch:
             self._submit()
@@ -252,7 +261,8 @@ def compress_bag(src: str | Path, dst: str | Path, opts: CompressOptions,
     """Compress bag `src` into a new rosbag2 bag `dst` (see module doc); returns the report."""
     src, dst = Path(src), Path(dst)
     started = time.monotonic()
-    codec = codec or open_codec(opts.codec or default_codec_name(), device=opts.device)
+    codec = codec or open_codec(opts.codec or default_codec_name(), device=opts.device,
+                                key_interval_s=opts.key_interval_s, rate_hz=opts.rate_hz)
     report = CompressReport(input_bytes=tree_size(src))
     with bagio.open_reader(src) as reader, staged_output(dst, force=opts.force, src=src) as target:
         with bagio.open_writer(target, opts.storage) as writer:

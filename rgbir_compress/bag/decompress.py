@@ -106,6 +106,7 @@ class _Decompressor(bagio.PassThrough):
         self.streams = StreamDecoder(device=opts.device)
         self.output = OrderedOutput(writer.write)
         self.pool: OrderedPool[_Job] = OrderedPool(opts.jobs)
+        self.serial: OrderedPool[_Job] = OrderedPool(1)  # stream codecs: each message after the previous
 
     def run(self) -> None:
         bar = progress_bar(self.reader.message_count, enabled=self.opts.progress, desc="decompress")
@@ -136,7 +137,8 @@ class _Decompressor(bagio.PassThrough):
         except DecodeError as exc:  # unknown codec, missing weights: every such message is skipped
             self.report.problems.add("no decoder", conn.topic, log_time, str(exc))
             return
-        for outcome in self.pool.submit(_Job(log_time, conn.topic, cp.codec), _decode, codec, cp):
+        pool = self.serial if codec.stateful else self.pool
+        for outcome in pool.submit(_Job(log_time, conn.topic, cp.codec), _decode, codec, cp):
             self._store(outcome)
 
     def _store(self, outcome: Any) -> None:

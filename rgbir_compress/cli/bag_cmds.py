@@ -53,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="steer quality towards this payload bitrate (kbit/s of both bitstreams + affine "
                            "coefficients over message stamps; the encoder node's target_kbps)")
     p.add_argument("--psnr-every", type=int, default=10, help="decode every Nth pair for the PSNR report (0: off)")
+    p.add_argument("--key-interval", type=float, default=2.0,
+                   help="stream codecs (h264-stream, hevc-stream, av1-stream): seconds between key frames, the "
+                        "points `bag extract` and a late reader start from (0: every pair; default 2)")
+    p.add_argument("--rate", type=float, default=10.0,
+                   help="stream codecs: the bag's pair rate in Hz, to count --key-interval in frames (default 10)")
     p.add_argument("--batch", type=int, default=0,
                    help="pairs encoded per network pass (default 0: 4 when the codec runs on a GPU, else 1)")
     _pairing(p)
@@ -117,7 +122,8 @@ def _compress(args: argparse.Namespace) -> int:
         rgb_topic=args.rgb_topic, ir_topic=args.ir_topic, out_topic=args.out_topic, codec=args.codec,
         quality=args.quality, target_kbps=args.target_kbps, slop_s=args.slop, max_lag_s=args.max_lag,
         storage=args.storage, force=args.force, progress=args.progress, jobs=args.jobs,
-        batch=args.batch, psnr_every=args.psnr_every, device=args.device)
+        batch=args.batch, psnr_every=args.psnr_every, device=args.device,
+        key_interval_s=args.key_interval, rate_hz=args.rate)
     return _guarded(lambda: compress_bag(args.input, args.output, opts).summary(), args.output)
 
 
