@@ -33,3 +33,16 @@ def test_stream_codec_bag_round_trip_with_key_frames_at_the_interval(tmp_path, c
     assert [i for i, cp in enumerate(cps) if cp.key_frame] == [0, 5, 10]  # 0.5 s at 10 Hz
     drep = decompress_bag(tmp_path / "small", tmp_path / "restored", DecompressOptions(progress=False, jobs=2))
     assert drep.pairs == 12 and drep.problems.total == 0, drep.summary()
+
+
+def test_bag_info_shows_the_gop_structure(tmp_path):
+    from rgbir_compress.bag.info import bag_info, format_info
+
+    bag = write_synthetic_bag(tmp_path / "in", pairs=8, height=48, width=64)
+    opts = CompressOptions(bag.rgb_topic, bag.ir_topic, codec="h264-stream", progress=False, psnr_every=0,
+                           key_interval_s=0.4, rate_hz=10.0)
+    compress_bag(bag.path, tmp_path / "small", opts)
+    info = bag_info(tmp_path / "small")
+    coding = info.to_dict()["coding"]["/rgbir/compressed"]
+    assert coding["key_frames"] == 2 and coding["streams"] == 1 and coding["seq_gaps"] == 0, coding
+    assert "key frames: 2 of 8 (every 4.0 pairs" in format_info(info)

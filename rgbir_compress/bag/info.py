@@ -49,9 +49,21 @@ class CodingStats:
     rgb_pixels: int = 0
     ir_pixels: int = 0
     encodings: Counter = field(default_factory=Counter)
+    key_frames: int = 0
+    key_bytes: int = 0
+    streams: set = field(default_factory=set)
+    seq_gaps: int = 0
+    _next: dict = field(default_factory=dict)  # stream_id -> the seq that should come next
 
     def add(self, cp: Any) -> None:
         self.pairs += 1
+        self.streams.add(cp.stream_id)
+        if self._next.get(cp.stream_id, cp.seq) != cp.seq:
+            self.seq_gaps += 1
+        self._next[cp.stream_id] = (cp.seq + 1) & 0xFFFFFFFF
+        if cp.key_frame:
+            self.key_frames += 1
+            self.key_bytes += ByteCount.of(cp).total
         self.codecs[cp.codec] += 1
         self.models[cp.model_id] += 1
         self.quality_min = min(self.quality_min, cp.quality)
@@ -86,7 +98,8 @@ class BagInfo:
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k not in ("problems", "topics", "coding")}
         d["topics"] = [dict(asdict(t), kbps=t.kbps) for t in self.topics]
-        d["coding"] = {k: dict(vars(c), codecs=dict(c.codecs), models=dict(c.models), encodings=dict(c.encodings),
+        d["coding"] = {k: dict({n: v for n, v in vars(c).items() if not n.startswith("_")}, codecs=dict(c.codecs),
+                               models=dict(c.models), encodings=dict(c.encodings), streams=len(c.streams),
                                bpp_rgb=c.bpp[0], bpp_ir=c.bpp[1]) for k, c in self.coding.items()}
         d["skipped"] = dict(self.problems.counts)
         return d
@@ -146,6 +159,9 @@ def format_info(info: BagInfo) -> str:
             f"  payload:   colour {c.bpp[0]:.3f} bpp, thermal {c.bpp[1]:.3f} bpp; "
             f"{(c.rgb_bytes + c.ir_bytes) / c.pairs / 1e3:.1f} kB per pair",
             "  images:    " + ", ".join(f"{k} x{v}" for k, v in c.encodings.items()),
+            f"  key frames: {c.key_frames} of {c.pairs} (every {c.pairs / max(c.key_frames, 1):.1f} pairs on "
+            f"average, {c.key_bytes / max(c.key_frames, 1) / 1e3:.1f} kB each); {len(c.streams)} stream(s); "
+            f"{c.seq_gaps} gap(s) in seq",
         ]
     if info.problems.counts:
         lines += ["", f"skipped: {info.problems.summary()}"]
