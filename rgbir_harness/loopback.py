@@ -335,7 +335,8 @@ class Probe(Node):
         enc, dec = self.diag("encoder"), self.diag("decoder")
         encoder = self._counts("encoder", ("rgb_in", "thermal_in", "pairs_in", "pairs_out", "drops", "rejected",
                                            "encode_failures"))
-        decoder = self._counts("decoder", ("msgs_in", "pairs_out", "decode_failures", "drops"))
+        decoder = self._counts("decoder", ("msgs_in", "pairs_out", "decode_failures", "drops", "gaps",
+                                           "key_frame_requests", "lost_on_purpose"))
         encoder.update({k: float(enc.get(k, "nan")) for k in ("encode_ms_p50", "encode_ms_p95")})
         decoder.update({k: float(dec.get(k, "nan")) for k in ("decode_ms_p50", "decode_ms_p95")})
         return {
@@ -343,6 +344,8 @@ class Probe(Node):
             "raw_kbps": 8 * self.raw_bytes / span / 1000, "link_kbps": 8 * self.link_bytes / span / 1000,
             "link_kb_per_pair": self.link_bytes / max(self.link_msgs, 1) / 1000,
             "psnr_rgb_db": mean("psnr_rgb"), "psnr_thermal_db": mean("psnr_thermal"),
+            "psnr_min_db": min((min(r["psnr_rgb"], r["psnr_thermal"]) for r in pairs if "psnr_rgb" in r),
+                               default=float("nan")),
             "latency_ms_p50": float(np.percentile(lat, 50)) if lat.size else float("nan"),
             "latency_ms_p95": float(np.percentile(lat, 95)) if lat.size else float("nan"),
             "encoder_drops": encoder["drops"], "decoder_drops": decoder["drops"], "encoder": encoder, "decoder": decoder,

@@ -81,6 +81,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quality", type=float, help="quality in [0, 1] (default: the node's)")
     ap.add_argument("--target-kbps", type=float, help="link budget for rate control (default: off)")
     ap.add_argument("--device", help="auto, cpu, cuda (default: the node's)")
+    ap.add_argument("--key-interval", type=float, help="stream codecs: seconds between key frames (default: the node's)")
+    ap.add_argument("--drop-every", type=int, default=0,
+                    help="lose every Nth message on the link on purpose (the decoder discards it): what a stream "
+                         "codec shows after a loss (default 0: none)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
     ap.add_argument("-v", "--verbose", action="store_true", help="say what the demo is doing")
     ap.add_argument("--log-dir", type=Path, help="keep the nodes' logs here")
@@ -108,8 +112,9 @@ def run(args: argparse.Namespace) -> dict:
     else:
         frame = SyntheticScene(h, w, mono16=args.mono16).frame
     enc_params = {k: v for k, v in (("codec", args.codec), ("quality", args.quality),
-                                    ("target_kbps", args.target_kbps), ("device", args.device)) if v is not None}
-    dec_params = {"device": args.device} if args.device else {}
+                                    ("target_kbps", args.target_kbps), ("device", args.device),
+                                    ("key_interval", args.key_interval)) if v is not None}
+    dec_params = {k: v for k, v in (("device", args.device), ("drop_every", args.drop_every or None)) if v is not None}
     summary = run_loopback(frame, args.seconds, args.rate, f"/rgbir_demo_{os.getpid()}", enc_params, dec_params,
                            log_dir=args.log_dir, say=lambda text: _say(args, text))
     summary.update(size=f"{w}x{h}", thermal="mono16" if args.mono16 else "mono8",
@@ -130,6 +135,9 @@ def report(s: dict) -> str:
         f"{ratio:.0f}x smaller)",
         f"  PSNR of decoded images      colour {s['psnr_rgb_db']:.2f} dB, thermal {s['psnr_thermal_db']:.2f} dB",
         f"  latency capture -> decoded  p50 {s['latency_ms_p50']:.1f} ms, p95 {s['latency_ms_p95']:.1f} ms",
+        *([f"  lossy link (on purpose)     {d['lost_on_purpose']} messages lost; {d['gaps']} not shown until a key "
+           f"frame ({d['key_frame_requests']} key-frame requests); worst decoded PSNR {s['psnr_min_db']:.2f} dB"]
+          if (d := s.get("decoder", {})).get("lost_on_purpose") else []),
         *(f"  note: {w}" for w in s.get("warnings", [])),
     ])
 

@@ -53,7 +53,8 @@ class DecoderNode(Node):
         self.params = p = declare(self, DECODER_PARAMS)
         self.streams = StreamDecoder(device=p["device"], weights=p["weights"], threads=p["threads"],
                                      on_open=self._opened)
-        self.counters = Counters("msgs_in", "pairs_out", "decode_failures", "drops", "gaps", "key_frame_requests")
+        self.counters = Counters("msgs_in", "pairs_out", "decode_failures", "drops", "gaps", "key_frame_requests",
+                                 "lost_on_purpose")
         self._last_request = -1e9
         self.in_meter, self.out_meter = RateMeter(), RateMeter()
         self.decode_ms, self.latency_ms = Percentiles(), Percentiles()
@@ -82,6 +83,10 @@ class DecoderNode(Node):
     def _on_message(self, msg: CompressedRGBIR) -> None:
         self.counters.inc("msgs_in")
         self.in_meter.tick(ByteCount.of(msg).total)
+        every = self.params["drop_every"]
+        if every and self.counters.snapshot()["msgs_in"] % every == 0:  # a lossy link, on purpose
+            self.counters.inc("lost_on_purpose")
+            return
         self._worker.put(msg)
 
     def _failed(self, what: str, msg: CompressedRGBIR | None) -> None:

@@ -68,6 +68,9 @@ DECODER_PARAMS: tuple[ParamSpec, ...] = (
               "on the key_frame_request topic (at most every request_interval seconds) instead of waiting "
               "for the next periodic one."),
     ParamSpec("request_interval", 0.5, "Least seconds between two key-frame requests.", range=(0.05, 60.0)),
+    ParamSpec("drop_every", 0,
+              "Testing a lossy link: discard every Nth incoming message before decoding, as a radio would "
+              "lose it (counted as lost_on_purpose); 0 = off.", range=(0, 1000000)),
     ParamSpec("output_qos", "reliable", "QoS of the two decoded image publishers.", choices=QOS_CHOICES),
     ParamSpec("diagnostics_period", 1.0, "Seconds between /diagnostics reports.", range=(0.1, 60.0)),
 )
