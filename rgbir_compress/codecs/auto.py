@@ -186,7 +186,8 @@ class AutoCodec(PairCodec):
 
     @property
     def codes_colour_alone(self) -> bool:  # type: ignore[override]
-        return self._current().codes_colour_alone
+        """With thermal_max_error >= 0 auto chooses only such codecs (no need to choose to know)."""
+        return self.thermal_max_error >= 0 or self._current().codes_colour_alone
 
     def _measure(self, name: str, size: tuple[int, int], budget_ms: float) -> float | None:
         """Open (once) and time codec `name`; None when it cannot be opened here or its model is not
