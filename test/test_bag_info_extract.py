@@ -41,7 +41,8 @@ def test_info_reports_topics_codecs_and_rates(bags, capsys):
     coding = info["coding"]["/rgbir/compressed"]
     assert coding["pairs"] == 6 and list(coding["codecs"]) == ["jpeg"]
     assert list(coding["models"])[0].startswith("imagecodecs")
-    assert 0 < coding["bpp_rgb"] < 8 and 0 < coding["bpp_ir"] < 8
+    # mono16 thermal is kept exactly by default (a radiometric stream of 16-bit counts)
+    assert 0 < coding["bpp_rgb"] < 8 and 0 < coding["bpp_ir"] < 16 and coding["thermal"] == {"mono16 lossless": 6}
     assert info["recorded"]["compressed_topics"]["/rgbir/compressed"]["rgb_topic"] == bag.rgb_topic
     assert main(["bag", "info", str(small)]) == 0
     text = capsys.readouterr().out

@@ -276,7 +276,7 @@ MESSAGE_FIELDS = [
     "header.stamp.sec", "header.stamp.nanosec", "header.frame_id", "header", "thermal_stamp.sec",
     "thermal_frame_id", "codec", "model_id", "quality", "rgb_height", "rgb_width", "rgb_encoding",
     "thermal_height", "thermal_width", "thermal_encoding", "thermal_lo", "thermal_hi", "rgb_data",
-    "thermal_data", "affine_gamma", "affine_beta", "crc32", "stream_id", "seq", "key_frame",
+    "thermal_data", "affine_gamma", "affine_beta", "crc32", "stream_id", "seq", "key_frame", "thermal_max_error",
 ]
 BAD_VALUES = [
     _DELETE, None, "abc", -1, 2**40, -(2**40), 1.5, math.nan, math.inf, [300, 1], [[1, 2], [3]],
@@ -330,7 +330,7 @@ def test_the_field_table_is_the_dataclass_and_the_message():
     msg = Path(__file__).resolve().parents[1] / "msg" / "CompressedRGBIR.msg"
     declared = [line.split()[:2] for line in msg.read_text().splitlines() if line.strip() and not line.startswith("#")]
     ros_types = {"stamp": "builtin_interfaces/Time", "str": "string", "f32": "float32", "u16": "uint16",
-                 "u32": "uint32", "bool": "bool", "bytes": "uint8[]", "f32[]": "float32[]"}
+                 "u32": "uint32", "i32": "int32", "bool": "bool", "bytes": "uint8[]", "f32[]": "float32[]"}
     expected = [["std_msgs/Header", "header"]] + [[ros_types[kind], name] for name, kind in FIELDS
                                                   if name not in HEADER_FIELDS] + [["uint32", "crc32"]]
     assert declared == expected

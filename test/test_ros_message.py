@@ -36,7 +36,7 @@ def build_pair():
         thermal_data=rng.integers(0, 256, PAYLOAD + 17, dtype=np.uint8).tobytes(),
         affine_gamma=rng.normal(1, 0.1, 192).astype(np.float32),
         affine_beta=rng.normal(0, 0.1, 192).astype(np.float32),
-        thermal_lo=20011, thermal_hi=29876,
+        thermal_lo=20011, thermal_hi=29876, thermal_max_error=3,
         stamp=Stamp(1_700_000_123, 456_789_012), frame_id="camera_rgb_optical",
         thermal_stamp=Stamp(1_700_000_123, 461_000_000), thermal_frame_id="camera_ir_optical",
     )
@@ -159,7 +159,8 @@ def test_two_processes_exchange_compressed_rgbir(tmp_path: Path) -> None:
 
     cp, expected = from_message(received), build_pair()  # crc32 checks out and fields map back 1:1
     for name in ("codec", "model_id", "rgb_encoding", "thermal_encoding", "rgb_data", "thermal_data",
-                 "frame_id", "thermal_frame_id", "stamp", "thermal_stamp", "thermal_lo", "thermal_hi"):
+                 "frame_id", "thermal_frame_id", "stamp", "thermal_stamp", "thermal_lo", "thermal_hi",
+                 "thermal_max_error"):
         assert getattr(cp, name) == getattr(expected, name), name
     assert cp.quality == pytest.approx(expected.quality)
     np.testing.assert_array_equal(cp.affine_gamma, expected.affine_gamma)

@@ -107,7 +107,33 @@ def test_n_pairs_in_n_pairs_out(loop, rgb_encoding: str, mono16: bool) -> None:
     wire = [m for m in probe.compressed if m.header.stamp.sec * 10**9 + m.header.stamp.nanosec in pairs]
     assert len(wire) == n and all(m.codec == "jpeg" and abs(m.quality - 0.8) < 1e-6 for m in wire)
     assert all(m.thermal_encoding == thermal_encoding for m in wire)
+    if mono16:  # the default window, said once, with the way to keep the counts
+        assert all(m.thermal_max_error == -1 for m in wire)
+        assert nodes.encoder.log().count("thermal_max_error:=0") == 1, nodes.encoder.log()[-2000:]
     _alive(nodes)
+
+
+@pytest.mark.timeout(150)
+def test_mono16_at_full_precision_through_the_nodes(ros_context, tmp_path_factory) -> None:
+    """thermal_max_error:=0: every count arrives exactly, and both ends say how thermal was coded."""
+    probe, nodes = _start(ros_context, tmp_path_factory, "radiometric",
+                          {"codec": "jpeg", "quality": 0.5, "diagnostics_period": 0.3, "thermal_max_error": 0})
+    try:
+        probe.keep_compressed = True
+        probe.reset_measurements()
+        scene = SyntheticScene(96, 128, seed=5, mono16=True)
+        n = 4
+        stamps = _send(probe, [scene.frame(i) for i in range(n)], period=0.2)
+        assert probe.spin_until(lambda: len(probe.complete()) >= n, 20), probe.summary()
+        assert all(probe.decoded[s]["psnr_thermal"] == float("inf") for s in stamps)  # exact counts
+        assert all(m.thermal_max_error == 0 for m in probe.compressed if m.thermal_encoding == "mono16")
+        assert probe.spin_until(lambda: probe.diag("decoder").get("thermal_mode") == "mono16 lossless", 10)
+        assert probe.spin_until(lambda: probe.diag("encoder").get("thermal_max_error") == "0", 10)
+        assert "thermal_max_error:=0" not in nodes.encoder.log() and "mono16 lossless" in nodes.encoder.log()
+        _alive(nodes)
+    finally:
+        nodes.__exit__(None, None, None)
+        probe.destroy_node()
 
 
 @pytest.mark.timeout(120)

@@ -73,6 +73,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--rate", type=float, default=10.0, help="camera frame rate, Hz (default 10)")
     ap.add_argument("--size", default="640x512", help="WIDTHxHEIGHT of both cameras (default 640x512)")
     ap.add_argument("--mono16", action="store_true", help="16-bit thermal (mono16) instead of mono8")
+    ap.add_argument("--thermal-max-error", type=int,
+                    help="mono16 precision (the encoder's thermal_max_error): -1 8-bit window (the node's default), "
+                         "0 lossless, N within N counts")
     ap.add_argument("--source", type=Path, help="folder with rgb/ and ir/ images to play instead of the synthetic scene")
     ap.add_argument("--bag", type=Path, help="rosbag to replay (pairs from --rgb-topic and --ir-topic)")
     ap.add_argument("--rgb-topic", default="/camera/rgb/image_raw", help="colour topic in --bag")
@@ -113,11 +116,16 @@ def run(args: argparse.Namespace) -> dict:
         frame = SyntheticScene(h, w, mono16=args.mono16).frame
     enc_params = {k: v for k, v in (("codec", args.codec), ("quality", args.quality),
                                     ("target_kbps", args.target_kbps), ("device", args.device),
-                                    ("key_interval", args.key_interval)) if v is not None}
+                                    ("key_interval", args.key_interval),
+                                    ("thermal_max_error", args.thermal_max_error)) if v is not None}
     dec_params = {k: v for k, v in (("device", args.device), ("drop_every", args.drop_every or None)) if v is not None}
     summary = run_loopback(frame, args.seconds, args.rate, f"/rgbir_demo_{os.getpid()}", enc_params, dec_params,
                            log_dir=args.log_dir, say=lambda text: _say(args, text))
-    summary.update(size=f"{w}x{h}", thermal="mono16" if args.mono16 else "mono8",
+    thermal = "mono8"
+    if args.mono16:
+        thermal = "mono16" + ("" if args.thermal_max_error is None or args.thermal_max_error < 0 else
+                              f" (thermal_max_error {args.thermal_max_error})")
+    summary.update(size=f"{w}x{h}", thermal=thermal,
                    source=str(args.source or args.bag or "synthetic"))
     return summary
 

@@ -3,6 +3,11 @@
 One pass over the input in log-time order; frames wait only in the pairer's small window and
 at most `2 * jobs` pairs are being coded at a time, so memory does not grow with the bag.
 Every other topic is copied byte for byte with its timestamps, definition and QoS.
+
+mono16 thermal is logged data: unless `thermal_max_error` is given, a bag whose thermal topic is
+mono16 (its first message says) is compressed with exact counts (0, a radiometric stream), never
+silently through the 8-bit window (-1 asks for that). With `target_kbps`, such thermal is not
+rate-controlled (the quality steers the colour; the report says so).
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import numpy as np
 from rosbags.rosbag2.metadata import dump_qos_v9
 
 from .. import encodings as enc
-from ..codecs import CompressedPair, PairCodec
+from ..codecs import CompressedPair, PairCodec, thermal_precision
 from ..codecs.factory import default_codec_name, open_codec
 from ..codecs.rate_control import RateControlledQuality
 from ..container.message import to_message
@@ -54,6 +59,7 @@ class CompressOptions:
     device: str = "auto"
     key_interval_s: float = 2.0  # stream codecs: key frames (random access points) at this interval of stamps
     rate_hz: float = 10.0  # stream codecs: frames per second the key interval is counted in
+    thermal_max_error: int | None = None  # mono16: None = 0 (lossless) for a mono16 thermal topic; -1 = 8-bit window
 
 
 GPU_BATCH = 4  # pairs per pass when the codec runs on CUDA and --batch is not given
@@ -74,6 +80,8 @@ class CompressReport:
     psnr_ir: list[float] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
     seconds: float = 0.0
+    thermal: str = ""  # how thermal was coded (thermal_precision.describe), from the streams written
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         ratio = self.input_bytes / self.output_bytes if self.output_bytes else float("nan")
@@ -85,8 +93,10 @@ class CompressReport:
             f"pairs written: {self.pairs} ({self.codec}, {self.model_id}, mean quality {q}); "
             f"unpaired frames: {self.unpaired['rgb']} colour, {self.unpaired['ir']} thermal",
             f"other messages copied: {self.copied}; skipped messages: {self.problems.summary()}",
+            f"thermal: {self.thermal or '-'}",
             f"mean PSNR: {ps}",
             f"time: {self.seconds:.1f} s",
+            *(f"note: {n}" for n in self.notes),
         ])
 
 
@@ -248,6 +258,7 @@ class _Compressor(bagio.PassThrough):
         rep.pairs += 1
         rep.compressed_bytes += len(data)
         rep.codec, rep.model_id = cp.codec, cp.model_id
+        rep.thermal = thermal_precision.describe(cp.thermal_encoding, cp.thermal_max_error)
         rep.qualities.append(cp.quality)
         if psnrs is not None:
             rep.psnr_rgb.append(psnrs[0])
@@ -256,15 +267,39 @@ class _Compressor(bagio.PassThrough):
         self.rate.sent(cp.byte_count().total, job.stamp_s)
 
 
+def _first_encoding(reader: Any, topic: str) -> str | None:
+    """The encoding of the first message on `topic` (None when it has none or does not parse)."""
+    for conn, _, raw in reader.messages(connections=bagio.find_connections(reader, topic, IMAGE_TYPE)):
+        try:
+            return str(reader.deserialize(raw, conn.msgtype).encoding)
+        except Exception:  # noqa: BLE001 - a corrupt first frame: the caller's default stands
+            return None
+    return None
+
+
 def compress_bag(src: str | Path, dst: str | Path, opts: CompressOptions,
                  codec: PairCodec | None = None) -> CompressReport:
-    """Compress bag `src` into a new rosbag2 bag `dst` (see module doc); returns the report."""
+    """Compress bag `src` into a new rosbag2 bag `dst` (see module doc); returns the report. A given
+    `codec` gets `opts.thermal_max_error` (or the mono16 default) like an opened one."""
     src, dst = Path(src), Path(dst)
     started = time.monotonic()
-    codec = codec or open_codec(opts.codec or default_codec_name(), device=opts.device,
-                                key_interval_s=opts.key_interval_s, rate_hz=opts.rate_hz)
     report = CompressReport(input_bytes=tree_size(src))
     with bagio.open_reader(src) as reader, staged_output(dst, force=opts.force, src=src) as target:
+        mono16 = _first_encoding(reader, opts.ir_topic) == "mono16"
+        max_error = opts.thermal_max_error
+        if max_error is None and mono16:
+            max_error = 0  # logged radiometry is kept unless the caller asks otherwise
+        if codec is None:
+            codec = open_codec(opts.codec or default_codec_name(), device=opts.device, thermal_max_error=max_error,
+                               key_interval_s=opts.key_interval_s, rate_hz=opts.rate_hz)
+        elif max_error is not None:
+            codec.set_thermal_max_error(max_error)
+        if mono16 and codec.thermal_max_error >= 0 and not codec.codes_colour_alone:
+            raise ValueError(f"{thermal_precision.refuse(codec.name)}: pass --thermal-max-error -1 to compress "
+                             f"this mono16 bag with {codec.name!r}")
+        if mono16 and opts.target_kbps and codec.thermal_max_error >= 0:
+            report.notes.append(f"--target-kbps steers the colour quality only: mono16 thermal "
+                                f"(thermal_max_error {codec.thermal_max_error}) is not rate-controlled")
         with bagio.open_writer(target, opts.storage) as writer:
             for key, value in bagio.custom_data(reader).items():
                 writer.set_custom_data(key, value)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..codecs import thermal_precision
 from ..codecs.base import ByteCount
 from ..container.message import from_message
 from . import bagio
@@ -49,6 +50,7 @@ class CodingStats:
     rgb_pixels: int = 0
     ir_pixels: int = 0
     encodings: Counter = field(default_factory=Counter)
+    thermal: Counter = field(default_factory=Counter)  # thermal_precision.describe -> pairs
     key_frames: int = 0
     key_bytes: int = 0
     streams: set = field(default_factory=set)
@@ -74,6 +76,7 @@ class CodingStats:
         self.ir_bytes += counted.thermal
         self.rgb_pixels += cp.rgb_height * cp.rgb_width
         self.ir_pixels += cp.thermal_height * cp.thermal_width
+        self.thermal[thermal_precision.describe(cp.thermal_encoding, cp.thermal_max_error)] += 1
         self.encodings[f"{cp.rgb_encoding}+{cp.thermal_encoding} {cp.rgb_width}x{cp.rgb_height}"
                        f"/{cp.thermal_width}x{cp.thermal_height}"] += 1
 
@@ -99,7 +102,7 @@ class BagInfo:
         d = {k: v for k, v in asdict(self).items() if k not in ("problems", "topics", "coding")}
         d["topics"] = [dict(asdict(t), kbps=t.kbps) for t in self.topics]
         d["coding"] = {k: dict({n: v for n, v in vars(c).items() if not n.startswith("_")}, codecs=dict(c.codecs),
-                               models=dict(c.models), encodings=dict(c.encodings), streams=len(c.streams),
+                               models=dict(c.models), encodings=dict(c.encodings), thermal=dict(c.thermal), streams=len(c.streams),
                                bpp_rgb=c.bpp[0], bpp_ir=c.bpp[1]) for k, c in self.coding.items()}
         d["skipped"] = dict(self.problems.counts)
         return d
@@ -159,6 +162,7 @@ def format_info(info: BagInfo) -> str:
             f"  payload:   colour {c.bpp[0]:.3f} bpp, thermal {c.bpp[1]:.3f} bpp; "
             f"{(c.rgb_bytes + c.ir_bytes) / c.pairs / 1e3:.1f} kB per pair",
             "  images:    " + ", ".join(f"{k} x{v}" for k, v in c.encodings.items()),
+            "  thermal:   " + ", ".join(f"{k} x{v}" for k, v in c.thermal.items()),
             f"  key frames: {c.key_frames} of {c.pairs} (every {c.pairs / max(c.key_frames, 1):.1f} pairs on "
             f"average, {c.key_bytes / max(c.key_frames, 1) / 1e3:.1f} kB each); {len(c.streams)} stream(s); "
             f"{c.seq_gaps} gap(s) in seq",

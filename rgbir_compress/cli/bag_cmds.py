@@ -10,6 +10,7 @@ from typing import Callable
 from ..bag.bagio import STORAGES
 from ..bag.safety import leftover_partials
 from ..errors import CodecUnavailable, OutputExistsError
+from .codec_cmds import thermal_max_error
 
 EPILOG = ("The input is only read. Output is written under a hidden .NAME.partial-* folder and renamed "
           "when complete; an existing output is replaced only with --force.")
@@ -58,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "points `bag extract` and a late reader start from (0: every pair; default 2)")
     p.add_argument("--rate", type=float, default=10.0,
                    help="stream codecs: the bag's pair rate in Hz, to count --key-interval in frames (default 10)")
+    p.add_argument("--thermal-max-error", type=thermal_max_error, default=None, metavar="N",
+                   help="mono16 thermal: 0 = lossless, the default for a mono16 thermal topic (exact counts, a "
+                        "radiometric stream beside the codec's colour); N = every count within N; -1 = the 8-bit "
+                        "window (smaller, counts approximated). Not rate-controlled by --target-kbps")
     p.add_argument("--batch", type=int, default=0,
                    help="pairs encoded per network pass (default 0: 4 when the codec runs on a GPU, else 1)")
     _pairing(p)
@@ -123,7 +128,7 @@ def _compress(args: argparse.Namespace) -> int:
         quality=args.quality, target_kbps=args.target_kbps, slop_s=args.slop, max_lag_s=args.max_lag,
         storage=args.storage, force=args.force, progress=args.progress, jobs=args.jobs,
         batch=args.batch, psnr_every=args.psnr_every, device=args.device,
-        key_interval_s=args.key_interval, rate_hz=args.rate)
+        key_interval_s=args.key_interval, rate_hz=args.rate, thermal_max_error=args.thermal_max_error)
     return _guarded(lambda: compress_bag(args.input, args.output, opts).summary(), args.output)
 
 

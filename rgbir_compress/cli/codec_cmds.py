@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .. import container
 from .. import encodings as enc
-from ..codecs import get_class, names
+from ..codecs import get_class, names, thermal_precision
 from ..codecs.factory import open_codec
 from ..codecs.stream_decoder import StreamDecoder
 from ..errors import CodecUnavailable, DecodeError, EncodeError
@@ -53,7 +53,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         return _fail("encode", f"cannot read input image: {exc}")
     try:
-        codec = open_codec(args.codec, device=args.device)
+        codec = open_codec(args.codec, device=args.device, thermal_max_error=args.thermal_max_error)
     except CodecUnavailable as exc:
         return _fail("encode", str(exc))
     try:
@@ -70,7 +70,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
     print(f"wrote {args.output}: {size} bytes ({cp.codec} q={args.quality:g}, {cp.model_id}); "
           f"RGB {rgb.shape[1]}x{rgb.shape[0]} {n.rgb} B = {8 * n.rgb / rgb_px:.3f} bpp, "
           f"thermal {thermal.shape[1]}x{thermal.shape[0]} {cp.thermal_encoding} {n.thermal} B "
-          f"= {8 * n.thermal / th_px:.3f} bpp")
+          f"= {8 * n.thermal / th_px:.3f} bpp ({thermal_precision.describe(cp.thermal_encoding, cp.thermal_max_error)})")
+    if cp.thermal_encoding == "mono16" and cp.thermal_max_error < 0:
+        print("note: mono16 thermal went through an 8-bit window (counts approximated); "
+              "--thermal-max-error 0 keeps the exact counts", file=sys.stderr)
     return 0
 
 
@@ -95,7 +98,9 @@ def cmd_decode(args: argparse.Namespace) -> int:
         save_thermal(args.ir, pair.thermal)
     except (OSError, ValueError) as exc:
         return _fail("decode", f"cannot write output image: {exc}")
-    print(f"decoded {args.input} ({cp.codec}, {cp.model_id}) -> {args.rgb}, {args.ir} ({pair.thermal_encoding})")
+    print(f"decoded {args.input} ({cp.codec}, {cp.model_id}) -> {args.rgb}, {args.ir} "
+          f"({thermal_precision.describe(cp.thermal_encoding, cp.thermal_max_error)}"
+          f"{', 16-bit PNG' if pair.thermal_encoding == 'mono16' else ''})")
     return 0
 
 
@@ -104,6 +109,14 @@ def _quality(text: str) -> float:
     if not 0.0 <= q <= 1.0:
         raise argparse.ArgumentTypeError(f"quality must be in [0, 1] (0 = lowest rate), got {text}")
     return q
+
+
+def thermal_max_error(text: str) -> int:
+    """argparse type of --thermal-max-error (shared with `bag compress`)."""
+    try:
+        return thermal_precision.check(int(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -120,6 +133,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frame-id", default="", help="frame_id stored for the colour image")
     p.add_argument("--thermal-frame-id", default="", help="frame_id stored for the thermal image")
     p.add_argument("--device", default="auto", help="device for learned codecs: auto, cpu, cuda[:N]")
+    p.add_argument("--thermal-max-error", type=thermal_max_error, default=-1, metavar="N",
+                   help="mono16 thermal: -1 = 8-bit window (default), 0 = lossless (exact counts), N = every "
+                        "count within N (sent as a radiometric stream; learned codecs refuse it)")
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("decode", help="decode a .rgbir file into two images")

@@ -21,7 +21,7 @@ import numpy as np
 from .base import CompressedPair, PairCodec, Streams
 from .defaults import FALLBACK_CODEC
 from .rd_table import RDTable, load_table
-from .registry import names
+from .registry import get_class, names
 from .stream_decoder import StreamDecoder
 
 #: Share of the frame period one pair's encode + decode may take: the encoder and the decoder
@@ -93,6 +93,13 @@ def choose(*, rate_hz: float, size: tuple[int, int], table: RDTable, runnable: S
                   f"expect dropped pairs, lower the frame rate or the image size", False, timed[fastest])
 
 
+def _codes_colour_alone(name: str) -> bool:
+    try:
+        return bool(get_class(name).codes_colour_alone)
+    except Exception:  # noqa: BLE001 - its module does not import here: not runnable either
+        return False
+
+
 def _scene_pair(size: tuple[int, int]):
     from ..frame import ImagePair
     from ..scene import SyntheticScene
@@ -157,10 +164,30 @@ class AutoCodec(PairCodec):
     def _open(self, name: str) -> PairCodec:
         from .factory import open_codec
 
-        return open_codec(name, **self.options)
+        return open_codec(name, thermal_max_error=self.thermal_max_error, **self.options)
 
     def _runnable(self) -> list[str]:
-        return [n for n in names() if n != self.name]
+        """Every codec but auto; with thermal_max_error >= 0 only those that can send a radiometric
+        stream (code colour alone), so a mono16 frame never meets a codec that must refuse it."""
+        out = [n for n in names() if n != self.name]
+        return [n for n in out if _codes_colour_alone(n)] if self.thermal_max_error >= 0 else out
+
+    def set_thermal_max_error(self, value: int) -> None:
+        """Applies to the codecs opened so far and to later ones; a change of whether a radiometric
+        stream is wanted drops the choices made (the candidates differ)."""
+        wanted_before = self.thermal_max_error >= 0
+        super().set_thermal_max_error(value)
+        with self._lock:
+            if wanted_before != (self.thermal_max_error >= 0):
+                self._by_size, self._opened, self.choice, self.codec = {}, {}, None, None
+            for codec in {id(c): c for c in [*self._opened.values(), *(c for _, c in self._by_size.values())]
+                          if c is not None}.values():
+                codec.set_thermal_max_error(self.thermal_max_error)
+
+    @property
+    def codes_colour_alone(self) -> bool:  # type: ignore[override]
+        """With thermal_max_error >= 0 auto chooses only such codecs (no need to choose to know)."""
+        return self.thermal_max_error >= 0 or self._current().codes_colour_alone
 
     def _measure(self, name: str, size: tuple[int, int], budget_ms: float) -> float | None:
         """Open (once) and time codec `name`; None when it cannot be opened here or its model is not

@@ -4,6 +4,11 @@ A codec only ever sees canonical arrays (RGB HxWx3 uint8, thermal HxW uint8) and
 `Streams`. The base class does everything else once: encodings, mono16 mapping, input checks,
 metadata, and turning any failure while decoding into `DecodeError`.
 
+mono16 thermal follows the codec's `thermal_max_error` (thermal_precision.py; set through
+`open_codec(..., thermal_max_error=N)` for every codec alike): -1 codes the 8-bit window with the
+codec, N >= 0 codes the colour alone with the codec (`encode_colour_streams`) and sends the exact
+or N-bounded counts as a radiometric stream in thermal_data. Decoding follows the message's field.
+
 Stream position is also done here, once, for every codec: each CompressedPair carries its
 encoder's `stream_id` (random per codec instance), `seq` (0, 1, ...) and `key_frame`. A still codec
 writes key frames only and ignores the rest when decoding; a `stateful` codec (a video stream)
@@ -23,7 +28,7 @@ import numpy as np
 from .. import encodings as enc
 from ..errors import DecodeError, EncodeError, NeedKeyFrame
 from ..frame import ImagePair, Stamp
-from . import thermal16
+from . import thermal16, thermal_precision
 
 
 def _empty_f32() -> np.ndarray:
@@ -95,6 +100,9 @@ class CompressedPair:
     affine_beta: np.ndarray = field(default_factory=_empty_f32)
     thermal_lo: int = 0
     thermal_hi: int = 0
+    # mono16: -1 = the 8-bit window [thermal_lo, thermal_hi]; N >= 0 = thermal_data is a radiometric
+    # stream, every count within N (thermal_precision.py). Version-1 input reads as -1.
+    thermal_max_error: int = -1
     stamp: Stamp = field(default_factory=Stamp)
     frame_id: str = ""
     thermal_stamp: Stamp = field(default_factory=Stamp)
@@ -136,6 +144,16 @@ class PairCodec(ABC):
     #: a stateful codec's pairs in order, one at a time (never in parallel or out of order), and
     #: decode each stream with its own instance (StreamDecoder does).
     stateful: ClassVar[bool] = False
+    #: Whether the colour stream decodes without the thermal one (`encode_colour_streams` and
+    #: `decode_colour_streams` implemented), so mono16 thermal can travel as a radiometric stream.
+    codes_colour_alone: ClassVar[bool] = False
+    #: mono16 precision (thermal_precision.py): -1 = the 8-bit window; set by the factory.
+    thermal_max_error: int = thermal_precision.WINDOW
+
+    def set_thermal_max_error(self, value: int) -> None:
+        """The mono16 precision of the pairs this codec encodes (-1 window, 0 lossless, N bound).
+        `open_codec(name, thermal_max_error=N)` calls this for every codec, so no constructor names it."""
+        self.thermal_max_error = thermal_precision.check(value)
 
     @property
     def model_id(self) -> str:
@@ -164,7 +182,8 @@ class PairCodec(ABC):
 
     def status(self) -> dict[str, Any]:
         """Key-values for /diagnostics and reports: what runs and, for `auto`, why."""
-        return {"codec": self.name, "model_id": self.model_id, "runs_on": self.runs_on()}
+        return {"codec": self.name, "model_id": self.model_id, "runs_on": self.runs_on(),
+                "thermal_max_error": self.thermal_max_error}
 
     def set_target_kbps(self, kbps: float) -> bool:
         """Hand rate control toward `kbps` (0: off) to the codec's own (a video encoder's bitrate +
@@ -199,14 +218,24 @@ class PairCodec(ABC):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Inverse of encode_streams; may raise anything, the base turns it into DecodeError."""
 
+    def encode_colour_streams(self, rgb: np.ndarray, quality: float) -> Streams:
+        """The colour bitstream alone (thermal_data empty); codecs with `codes_colour_alone`."""
+        raise thermal_precision.refuse(self.name)
+
+    def decode_colour_streams(self, streams: Streams, rgb_hw: tuple[int, int], quality: float) -> np.ndarray:
+        """Inverse of encode_colour_streams (streams.thermal_data is not the codec's)."""
+        raise DecodeError(f"{self.name}: this codec cannot decode a colour stream alone")
+
     # -- the public API ---------------------------------------------------------------------
     def encode_streams_batch(self, rgbs: list[np.ndarray], thermals: list[np.ndarray],
                              quality: float) -> list[Streams]:
         """Several pairs at once; codecs that gain from batching (a GPU) override this."""
         return [self.encode_streams(r, t, quality) for r, t in zip(rgbs, thermals)]
 
-    def _prepare(self, pair: ImagePair) -> tuple[np.ndarray, np.ndarray, int, int]:
-        """Checked RGB and 8-bit thermal arrays plus the mono16 window (lo, hi)."""
+    def _prepare(self, pair: ImagePair) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+        """Checked RGB and thermal arrays, the mono16 range (lo, hi) and the thermal_max_error this
+        pair is coded with: -1 gives the 8-bit window to the codec, N >= 0 keeps the uint16 frame
+        for the radiometric stream."""
         rgb = np.ascontiguousarray(enc.colour_to_rgb(pair.rgb, pair.rgb_encoding))
         enc.check_thermal(pair.thermal, pair.thermal_encoding)
         for label, img in (("colour", rgb), ("thermal", pair.thermal)):
@@ -217,9 +246,14 @@ class PairCodec(ABC):
                                   f"limit of {self.max_pixels} pixels")
         lo = hi = 0
         thermal = pair.thermal
-        if pair.thermal_encoding == "mono16":
+        max_error = self.thermal_max_error if pair.thermal_encoding == "mono16" else thermal_precision.WINDOW
+        if max_error >= 0:
+            if not self.codes_colour_alone:
+                raise thermal_precision.refuse(self.name)
+            lo, hi = thermal16.span(thermal)
+        elif pair.thermal_encoding == "mono16":
             thermal, lo, hi = thermal16.to_8bit(thermal)
-        return rgb, np.ascontiguousarray(thermal), lo, hi
+        return rgb, np.ascontiguousarray(thermal), lo, hi, max_error
 
     def encode(self, pair: ImagePair, quality: float) -> CompressedPair:
         return self.encode_batch([pair], quality)[0]
@@ -228,8 +262,19 @@ class PairCodec(ABC):
         """Encode several pairs in one call (one network pass per modality where the codec can)."""
         q = check_quality(quality)
         prepared = [self._prepare(p) for p in pairs]
-        streams = self.encode_streams_batch([p[0] for p in prepared], [p[1] for p in prepared], q)
+        if all(p[4] < 0 for p in prepared):
+            streams = self.encode_streams_batch([p[0] for p in prepared], [p[1] for p in prepared], q)
+        else:  # radiometric thermal: in order, one pair at a time (a stream codec's order is kept)
+            streams = [self._radiometric(p, q) if p[4] >= 0 else self.encode_streams_batch([p[0]], [p[1]], q)[0]
+                       for p in prepared]
         return [self._package(pair, prep, st, q) for pair, prep, st in zip(pairs, prepared, streams)]
+
+    def _radiometric(self, prepared: tuple, q: float) -> Streams:
+        """Colour by the codec, thermal as the radiometric stream of the uint16 frame."""
+        rgb, thermal, _, _, max_error = prepared
+        streams = self.encode_colour_streams(rgb, q)
+        streams.thermal_data = thermal_precision.encode(thermal, max_error)
+        return streams
 
     def _next_position(self) -> tuple[int, int]:
         """(stream_id, seq) of the next encoded pair: stream_id is drawn once per instance (never
@@ -241,7 +286,7 @@ class PairCodec(ABC):
         return position
 
     def _package(self, pair: ImagePair, prepared: tuple, streams: Streams, q: float) -> CompressedPair:
-        rgb, thermal, lo, hi = prepared
+        rgb, thermal, lo, hi, max_error = prepared
         stream_id, seq = self._next_position()
         return CompressedPair(
             codec=self.name,
@@ -257,6 +302,7 @@ class PairCodec(ABC):
             affine_beta=np.asarray(streams.affine_beta, np.float32),
             thermal_lo=lo,
             thermal_hi=hi,
+            thermal_max_error=max_error,
             stream_id=stream_id,
             seq=seq,
             key_frame=bool(streams.key_frame),
@@ -280,13 +326,14 @@ class PairCodec(ABC):
                                   f"{self.max_pixels} pixels")
         if self.stateful:
             self._follow(cp)
+        radiometric = cp.thermal_encoding == "mono16" and cp.thermal_max_error >= 0
+        streams = Streams(cp.rgb_data, cp.thermal_data, cp.affine_gamma, cp.affine_beta, cp.key_frame)
         try:
-            rgb, thermal = self.decode_streams(
-                Streams(cp.rgb_data, cp.thermal_data, cp.affine_gamma, cp.affine_beta, cp.key_frame),
-                rgb_hw,
-                th_hw,
-                cp.quality,
-            )
+            if radiometric:  # the counts first: a corrupt stream costs no colour decode
+                thermal = thermal_precision.decode(cp.thermal_data, th_hw, cp.thermal_max_error)
+                rgb = self.decode_colour_streams(streams, rgb_hw, cp.quality)
+            else:
+                rgb, thermal = self.decode_streams(streams, rgb_hw, th_hw, cp.quality)
             if rgb.shape != rgb_hw + (3,) or rgb.dtype != np.uint8 or thermal.shape != th_hw:
                 raise DecodeError(
                     f"{self.name}: decoded sizes {rgb.shape}/{thermal.shape} differ from the declared "
@@ -301,7 +348,7 @@ class PairCodec(ABC):
             raise DecodeError(f"{self.name}: bitstream does not decode ({type(exc).__name__}: {exc})") from exc
         if self.stateful:
             self._decoding = (cp.stream_id, (cp.seq + 1) & 0xFFFFFFFF)
-        if cp.thermal_encoding == "mono16":
+        if cp.thermal_encoding == "mono16" and not radiometric:
             thermal = thermal16.from_8bit(thermal, cp.thermal_lo, cp.thermal_hi)
         return ImagePair(
             rgb=enc.rgb_to_colour(rgb, cp.rgb_encoding),

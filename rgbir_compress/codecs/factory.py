@@ -5,6 +5,11 @@ constructor takes it (learned codecs take device, weights and threads, classical
 also rate_hz and log), so one call serves every codec and callers never set attributes on one, and turns every reason a registered codec cannot run here into `CodecUnavailable`. With a
 `fallback`, a codec that is *missing* here (torch or its weights not installed) is replaced by the
 fallback, with a warning; a codec that is present but fails stays an error.
+
+`thermal_max_error` (mono16 precision, codecs/thermal_precision.py) is the one setting every codec
+takes without its constructor naming it: it is a PairCodec setting, applied here to whatever was
+opened (`set_thermal_max_error`), so the node, the CLI, the bag tools and the Python API all
+reach every codec the same way.
 """
 from __future__ import annotations
 
@@ -13,10 +18,10 @@ import warnings
 from typing import Any, Callable
 
 from ..errors import CodecUnavailable, MissingWeightsError
+from . import thermal_precision
 from .base import PairCodec
 from .defaults import DEFAULT_CODEC, FALLBACK_CODEC
 from .registry import get_class
-
 
 
 def takes(name: str, option: str) -> bool:
@@ -43,12 +48,23 @@ def _create(name: str, given: dict[str, Any]) -> PairCodec:
 
 
 def open_codec(name: str, *, device: str | None = "auto", weights: str | None = None, threads: int | None = 0,
-               fallback: str | None = None, warn: Callable[[str], None] | None = None, **options: Any) -> PairCodec:
+               fallback: str | None = None, warn: Callable[[str], None] | None = None,
+               thermal_max_error: int | None = None, **options: Any) -> PairCodec:
     """Codec `name` ready to code. Raises CodecUnavailable; an invalid weights file (ValueError)
     propagates as it is. `options` go to codecs whose constructor names them (None = not given).
     With `fallback`, a codec missing here is replaced by codec `fallback` (opened with the same
-    options, without the weights meant for `name`) and `warn` (default: warnings.warn) is told so."""
-    given = {"device": device, "weights": weights or None, "threads": threads, **options}
+    options, without the weights meant for `name`) and `warn` (default: warnings.warn) is told so.
+    `thermal_max_error` (None = the codec's default, -1: the 8-bit window) applies to either."""
+    if thermal_max_error is not None:
+        thermal_precision.check(thermal_max_error)  # a bad value is the caller's error, before any opening
+    codec = _open(name, {"device": device, "weights": weights or None, "threads": threads, **options},
+                  fallback, warn)
+    if thermal_max_error is not None:
+        codec.set_thermal_max_error(thermal_max_error)
+    return codec
+
+
+def _open(name: str, given: dict[str, Any], fallback: str | None, warn: Callable[[str], None] | None) -> PairCodec:
     try:
         return _create(name, given)
     except CodecUnavailable as exc:

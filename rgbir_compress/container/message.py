@@ -58,6 +58,7 @@ _READ = {
     "f32": lambda v: float(np.float32(v)),
     "u16": int,
     "u32": int,
+    "i32": int,
     "bool": bool,
     "bytes": _bytes,
     "f32[]": lambda v: np.asarray(v, dtype=np.float32).ravel(),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..codecs import thermal_precision
 from ..codecs.base import CompressedPair
 from ..errors import DecodeError
 from ..frame import Stamp
@@ -15,7 +16,7 @@ from .layout import MAGIC, MAX_AFFINE, MAX_SIDE, MAX_STRING, SUPPORTED_VERSIONS,
 
 
 #: struct formats of the scalar wire types.
-_SCALARS = {"f32": "f", "u16": "H", "u32": "I", "bool": "?"}
+_SCALARS = {"f32": "f", "u16": "H", "u32": "I", "i32": "i", "bool": "?"}
 
 
 class _Writer:
@@ -155,6 +156,12 @@ def validate(cp: CompressedPair) -> None:
             raise DecodeError(f"corrupt stream: {label} size {h}x{w} outside 1..{MAX_SIDE}")
     if cp.thermal_encoding == "mono16" and cp.thermal_lo >= cp.thermal_hi:
         raise DecodeError(f"corrupt stream: mono16 range [{cp.thermal_lo}, {cp.thermal_hi}] is empty")
+    if not thermal_precision.WINDOW <= cp.thermal_max_error <= thermal_precision.MAX_ERROR:
+        raise DecodeError(f"corrupt stream: thermal_max_error {cp.thermal_max_error} outside "
+                          f"[-1, {thermal_precision.MAX_ERROR}]")
+    if cp.thermal_max_error >= 0 and cp.thermal_encoding != "mono16":
+        raise DecodeError(f"corrupt stream: thermal_max_error {cp.thermal_max_error} on {cp.thermal_encoding!r} "
+                          "thermal (only mono16 has a radiometric stream)")
     if not 0.0 <= cp.quality <= 1.0:
         raise DecodeError(f"corrupt stream: quality {cp.quality} outside [0, 1]")
     if cp.affine_gamma.size != cp.affine_beta.size:

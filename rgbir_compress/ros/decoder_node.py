@@ -7,6 +7,8 @@ Stream (video) codecs: one decoder per stream (stream_id, i.e. per encoder); a m
 a late join or an encoder restart is never shown: it is counted as a gap, and the node asks the
 encoder for a key frame on `key_frame_request` (at most every `request_interval` s), so the picture
 returns within a round trip instead of a key-frame interval.
+/diagnostics shows how the last message's thermal was coded (`thermal_mode`: mono8, mono16 8-bit
+window, mono16 lossless, mono16 within N counts; `thermal_max_error` as the stream says).
 
 Run: `ros2 run rgbir_compress decoder_node`, or `python -m rgbir_compress.ros.decoder_node --ros-args ...`.
 """
@@ -21,6 +23,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import UInt32
 
+from ..codecs import thermal_precision
 from ..codecs.base import ByteCount, PairCodec
 from ..codecs.stream_decoder import StreamDecoder
 from ..container.message import from_message
@@ -60,6 +63,7 @@ class DecoderNode(Node):
         self.decode_ms, self.latency_ms = Percentiles(), Percentiles()
         self.problems = ProblemLog(self.get_logger().error)
         self.last_failure = ""
+        self.last_thermal: tuple[str, int] = ("", -1)  # (mode, thermal_max_error) of the last message decoded
         out_qos = qos_profile(p["output_qos"])
         self.rgb_pub = self.create_publisher(Image, RGB_TOPIC, out_qos)
         self.thermal_pub = self.create_publisher(Image, THERMAL_TOPIC, out_qos)
@@ -108,6 +112,7 @@ class DecoderNode(Node):
             self._failed(str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}", msg)
             return
         self.decode_ms.add(1e3 * (time.perf_counter() - t0))
+        self.last_thermal = (thermal_precision.describe(cp.thermal_encoding, cp.thermal_max_error), cp.thermal_max_error)
         self.rgb_pub.publish(to_image(pair.rgb, pair.rgb_encoding, pair.stamp, pair.frame_id))
         self.thermal_pub.publish(to_image(pair.thermal, pair.thermal_encoding, pair.thermal_stamp,
                                           pair.thermal_frame_id))
@@ -136,6 +141,7 @@ class DecoderNode(Node):
             "decode_ms_p50": dec50, "decode_ms_p95": dec95, "latency_ms_p50": lat50, "latency_ms_p95": lat95,
             **c, "last_failure": self.last_failure,
             "codecs": ", ".join(self.streams.opened()),
+            "thermal_mode": self.last_thermal[0], "thermal_max_error": self.last_thermal[1],
         }
         problems = []
         if c["decode_failures"]:

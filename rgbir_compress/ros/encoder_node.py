@@ -8,6 +8,9 @@ dropped and counted instead of queuing up.
 Rate: `quality` in [0, 1] as is, or, with `target_kbps` > 0, steered toward that link budget by
 `codecs.rate_control.RateControlledQuality` (shared with `bag compress`) from the bytes of each published pair and the interval between
 publishes (so drops raise the per-pair budget). Both change at run time (`ros2 param set`).
+mono16 thermal: `thermal_max_error` -1 (default) codes an 8-bit window of each frame, logged once
+at the first mono16 frame with how to keep the counts (`thermal_max_error:=0`); >= 0 sends them as
+a radiometric stream (not rate-controlled: target_kbps then steers the colour quality only).
 Stream (video) codecs: a key frame every `key_interval` seconds, and at once when a decoder asks
 on `key_frame_request` (it lost a message, joined late, or the encoder restarted).
 QoS: sensor-data on the inputs, reliable on the output by default (`input_qos`, `output_qos`).
@@ -30,6 +33,7 @@ from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header, UInt32
 
+from ..codecs import thermal_precision
 from ..codecs.factory import open_codec
 from ..codecs.rate_control import RateControlledQuality
 from ..container.message import to_message
@@ -57,7 +61,8 @@ class EncoderNode(Node):
         p = self.params
         self.codec = open_codec(p["codec"], device=p["device"], weights=p["weights"], threads=p["threads"],
                                 rate_hz=p["frame_rate"], key_interval_s=p["key_interval"], log=self._codec_log,
-                                fallback=p["fallback_codec"], warn=self.get_logger().warning)
+                                fallback=p["fallback_codec"], warn=self.get_logger().warning,
+                                thermal_max_error=p["thermal_max_error"])
         self.codec.prepare()  # e.g. auto chooses now, and logs why
         self.rate = RateControlledQuality(p["quality"], 0.0)
         self._set_target(p["target_kbps"])
@@ -68,6 +73,8 @@ class EncoderNode(Node):
         self.encode_ms, self.latency_ms = Percentiles(), Percentiles()
         self.problems = ProblemLog(self.get_logger().error)
         self._last_sizes: tuple | None = None
+        self._mono16_noted = False
+        self._thermal_mode = ""  # how the last pair's thermal was coded (diagnostics)
         self._topics = (self.resolve_topic_name(RGB_TOPIC), self.resolve_topic_name(THERMAL_TOPIC))
 
         self.pub = self.create_publisher(CompressedRGBIR, OUT_TOPIC, qos_profile(p["output_qos"]))
@@ -123,6 +130,8 @@ class EncoderNode(Node):
                 self.rate.set_quality(float(param.value))
             elif param.name == "target_kbps":
                 self._set_target(float(param.value))
+                if self._mono16_noted and float(param.value) > 0 and self.params["thermal_max_error"] >= 0:
+                    self._note_mono16()
         return SetParametersResult(successful=True)
 
     def current_quality(self) -> float:
@@ -162,6 +171,9 @@ class EncoderNode(Node):
             if self._last_sizes is not None:
                 self.get_logger().info(f"input size changed: colour {rgb.shape}, thermal {thermal.shape}")
             self._last_sizes = sizes
+        if thermal_msg.encoding == "mono16" and not self._mono16_noted:
+            self._mono16_noted = True
+            self._note_mono16()
         pair = ImagePair(rgb=rgb, thermal=thermal, rgb_encoding=rgb_msg.encoding,
                          thermal_encoding=thermal_msg.encoding, stamp=stamp_of(rgb_msg),
                          frame_id=rgb_msg.header.frame_id, thermal_stamp=stamp_of(thermal_msg),
@@ -170,6 +182,7 @@ class EncoderNode(Node):
         t0 = time.perf_counter()
         cp = self.codec.encode(pair, quality)
         self.encode_ms.add(1e3 * (time.perf_counter() - t0))
+        self._thermal_mode = thermal_precision.describe(cp.thermal_encoding, cp.thermal_max_error)
         self.pub.publish(to_message(cp, CompressedRGBIR, Header, Time))
         now = time.monotonic()
         self.counters.inc("pairs_out")
@@ -180,6 +193,20 @@ class EncoderNode(Node):
         self.raw_meter.tick(rgb.nbytes + thermal.nbytes, now)
         self.latency_ms.add((self.get_clock().now().nanoseconds - pair.stamp.ns) / 1e6)
         self.rate.sent(sent, now)  # interval between published pairs: drops raise the per-pair budget
+
+    def _note_mono16(self) -> None:
+        """Once, at the first mono16 frame: what happens to the radiometric counts, and how to change it."""
+        n = self.params["thermal_max_error"]
+        if n < 0:
+            self.get_logger().warning(
+                "mono16 thermal is reduced to an 8-bit window of each frame's [min, max] (radiometric counts "
+                "approximated); set thermal_max_error:=0 to send the exact counts (or N: each within N counts)")
+            return
+        self.get_logger().info(f"{thermal_precision.describe('mono16', n)}: thermal travels as a radiometric "
+                               "stream beside the colour")
+        if self.params["target_kbps"] > 0:
+            self.get_logger().warning("target_kbps steers the colour only: radiometric thermal "
+                                      f"(thermal_max_error {n}) is not rate-controlled, its bytes count against the budget")
 
     # -- diagnostics --------------------------------------------------------------------------------
     def _collect(self) -> tuple[int, str, dict[str, Any]]:
@@ -194,7 +221,7 @@ class EncoderNode(Node):
         values = {
             **self.codec.status(),
             "quality": self.current_quality(), "target_kbps": self.params["target_kbps"],
-            "pairing": self.sync.impl,
+            "pairing": self.sync.impl, "thermal_mode": self._thermal_mode,
             "rgb_in_hz": rgb_hz, "thermal_in_hz": th_hz, "pairs_in_hz": pair_hz, "out_hz": out_hz,
             "kbps": kbps, "raw_kbps": raw_kbps,
             "encode_ms_p50": enc50, "encode_ms_p95": enc95,

@@ -42,6 +42,11 @@ ENCODER_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("target_kbps", 0.0,
               "Link budget in kbit/s of payload (both bitstreams + affine coefficients, not message "
               "framing; as `bag compress --target-kbps`): > 0 steers quality toward it; 0 = fixed quality.", range=(0.0, 1.0e6), read_only=False),
+    ParamSpec("thermal_max_error", -1,
+              "mono16 thermal precision: -1 = an 8-bit window of each frame's [min, max] (smallest; the "
+              "radiometric counts are approximated), 0 = lossless (exact counts), N = every count within N. "
+              ">= 0 sends thermal as a radiometric stream beside the codec's colour (learned codecs refuse it); "
+              "it is not rate-controlled. mono8 thermal is unaffected.", range=(-1, 32767)),
     ParamSpec("key_interval", 2.0,
               "Stream (video) codecs: seconds between key frames, where a receiver that lost a message or "
               "joined late can start (it also asks for one at once on the key_frame_request topic); "

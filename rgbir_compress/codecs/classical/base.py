@@ -48,6 +48,7 @@ class ClassicalCodec(PairCodec):
 
     quality_map: ClassVar[QualityMap]
     defaults: ClassVar[dict[str, Any]] = {}
+    codes_colour_alone = True  # the two images are independent files
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.defaults))
@@ -113,14 +114,25 @@ class ClassicalCodec(PairCodec):
         setting = self.native(quality)
         return Streams(bytes(self.encode_colour(rgb, setting)), bytes(self.encode_gray(thermal, setting)))
 
+    def encode_colour_streams(self, rgb: np.ndarray, quality: float) -> Streams:
+        return Streams(bytes(self.encode_colour(rgb, self.native(quality))), b"")
+
+    def decode_colour_streams(self, streams: Streams, rgb_hw: tuple[int, int], quality: float) -> np.ndarray:
+        self._check_colour(streams)
+        return checked(self.decode_colour(streams.rgb_data, rgb_hw), rgb_hw + (3,), f"{self.name} colour")
+
+    def _check_colour(self, streams: Streams) -> None:
+        if streams.affine_gamma.size or streams.affine_beta.size:
+            raise DecodeError(f"{self.name}: classical streams carry no affine coefficients")
+        if not streams.rgb_data:
+            raise DecodeError(f"{self.name}: empty colour bitstream")
+
     def decode_streams(
         self, streams: Streams, rgb_hw: tuple[int, int], thermal_hw: tuple[int, int], quality: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        if streams.affine_gamma.size or streams.affine_beta.size:
-            raise DecodeError(f"{self.name}: classical streams carry no affine coefficients")
-        for label, data in (("colour", streams.rgb_data), ("thermal", streams.thermal_data)):
-            if not data:
-                raise DecodeError(f"{self.name}: empty {label} bitstream")
-        rgb = checked(self.decode_colour(streams.rgb_data, rgb_hw), rgb_hw + (3,), f"{self.name} colour")
+        self._check_colour(streams)
+        if not streams.thermal_data:
+            raise DecodeError(f"{self.name}: empty thermal bitstream")
+        rgb = self.decode_colour_streams(streams, rgb_hw, quality)
         gray = checked(self.decode_gray(streams.thermal_data, thermal_hw), thermal_hw, f"{self.name} thermal")
         return rgb, gray

@@ -9,6 +9,9 @@ module only codes frames and decides where key frames go:
 - on `request_key_frame()`, on a change of size or encodings (encoders re-opened);
 - with `intra_refresh`, a refresh wave over the interval replaces the periodic key frames: the
   bitrate stays flat, but a receiver that lost a message recovers only at a requested key frame.
+With thermal_max_error >= 0 and mono16 thermal (base class) only the colour video runs: thermal
+travels as a radiometric stream in every message, coded alone (no prediction), so it never waits
+for a key frame; the message's key_frame is the colour packet's.
 A quality change takes effect at the next key frame (the encoders are re-opened there with it), so
 a rate controller's steps never cost extra key frames; `target_kbps` > 0 uses the encoder's own
 bitrate control (VBV of one second) instead, split between the modalities by coded samples.
@@ -35,6 +38,7 @@ class StreamCodec(PairCodec):
     """Base of the stream codecs; a subclass names its software encoder and bitstream family."""
 
     stateful = True
+    codes_colour_alone = True  # one video per modality: the colour video runs alone
     encoder: ClassVar[str]            # the software encoder (libx264, libx265, libsvtav1)
     family: ClassVar[str]             # h264, hevc, av1
     picture_hash: ClassVar[bool] = False
@@ -121,9 +125,13 @@ class StreamCodec(PairCodec):
         with self._lock:
             return super().decode(cp)
 
-    def encode_streams(self, rgb: np.ndarray, thermal: np.ndarray, quality: float) -> Streams:
+    def encode_colour_streams(self, rgb: np.ndarray, quality: float) -> Streams:
+        return self.encode_streams(rgb, None, quality)
+
+    def encode_streams(self, rgb: np.ndarray, thermal: np.ndarray | None, quality: float) -> Streams:
+        """thermal None: the colour video alone (thermal_data empty)."""
         q = check_quality(quality)
-        shapes = (rgb.shape, thermal.shape)
+        shapes = (rgb.shape, None if thermal is None else thermal.shape)
         key = self._key_wanted or self._enc is None or self.gop == 0 or (
             not self.intra_refresh and self._since_key >= self.gop)
         wanted = (shapes, ("kbps", self.target_kbps) if self.target_kbps else q)
@@ -132,16 +140,18 @@ class StreamCodec(PairCodec):
             self._open_encoders(rgb, thermal, q)
             self._enc_key, key = wanted, True
         rgb_packet = self._enc[0].encode(rgb, force_key=key)
-        thermal_packet = self._enc[1].encode(thermal, force_key=key)
-        key_frame = rgb_packet.key and thermal_packet.key
+        thermal_packet = None if thermal is None else self._enc[1].encode(thermal, force_key=key)
+        key_frame = rgb_packet.key and (thermal_packet is None or thermal_packet.key)
         if key_frame:
             self._since_key, self._last_key_seq, self._key_wanted = 0, self._frames, False
         self._since_key += 1
         self._frames += 1
-        return Streams(rgb_packet.data, thermal_packet.data, key_frame=key_frame)
+        return Streams(rgb_packet.data, b"" if thermal_packet is None else thermal_packet.data, key_frame=key_frame)
 
-    def _open_encoders(self, rgb: np.ndarray, thermal: np.ndarray, q: float) -> None:
-        colour_samples, thermal_samples = 1.5 * rgb.shape[0] * rgb.shape[1], thermal.size
+    def _open_encoders(self, rgb: np.ndarray, thermal: np.ndarray | None, q: float) -> None:
+        """thermal None: colour only, with the whole bitrate (radiometric thermal is not rate-controlled)."""
+        colour_samples = 1.5 * rgb.shape[0] * rgb.shape[1]
+        thermal_samples = 0 if thermal is None else thermal.size
         share = colour_samples / (colour_samples + thermal_samples)
         common = dict(quality=q, keyint=self.gop, intra_refresh=self.intra_refresh, threads=self.threads,
                       picture_hash=self.picture_hash, rate_hz=self.rate_hz)
@@ -150,8 +160,9 @@ class StreamCodec(PairCodec):
             warnings.simplefilter("always")
             colour = PlaneEncoder(self._candidates, "yuv420p", rgb.shape[1], rgb.shape[0],
                                   bitrate=int(bits * share) or None, **common)
-            grey = PlaneEncoder([colour.name], "gray", thermal.shape[1], thermal.shape[0],
-                                bitrate=int(bits * (1 - share)) or None, **common)
+            grey = None if thermal is None else PlaneEncoder(
+                [colour.name], "gray", thermal.shape[1], thermal.shape[0], bitrate=int(bits * (1 - share)) or None,
+                **common)
         if caught:  # NVENC did not open here: say so in status(), do not try it again
             self._fallback = str(caught[0].message)[:300]
             self._candidates = [colour.name]
@@ -160,7 +171,7 @@ class StreamCodec(PairCodec):
     def close(self) -> None:
         """Flush and release the encoders (SVT-AV1 complains on stderr when it is not flushed)."""
         encoders, self._enc = getattr(self, "_enc", None) or (), None
-        for encoder in encoders:
+        for encoder in filter(None, encoders):
             try:
                 encoder.close()
             except Exception:  # noqa: BLE001 - releasing; nothing is waiting for these packets
@@ -173,14 +184,24 @@ class StreamCodec(PairCodec):
     def _reset_decoder(self) -> None:
         self._dec = self._dec_hw = None
 
+    def decode_colour_streams(self, streams: Streams, rgb_hw, quality):
+        self._decoders(streams, rgb_hw, None)
+        return self._dec[0].decode(streams.rgb_data)
+
     def decode_streams(self, streams: Streams, rgb_hw, thermal_hw, quality):
+        self._decoders(streams, rgb_hw, thermal_hw)
+        return self._dec[0].decode(streams.rgb_data), self._dec[1].decode(streams.thermal_data)
+
+    def _decoders(self, streams: Streams, rgb_hw, thermal_hw) -> None:
+        """(Re)open the plane decoders at a key frame when the sizes (or the thermal mode: thermal_hw
+        None = colour alone) change."""
         if self._dec_hw != (rgb_hw, thermal_hw):
             if self._dec is not None and not streams.key_frame:
                 raise DecodeError(f"{self.name}: the size changed without a key frame")
             self._dec = (PlaneDecoder(self.family, "yuv420p", rgb_hw[1], rgb_hw[0], self.threads),
+                         None if thermal_hw is None else
                          PlaneDecoder(self.family, "gray", thermal_hw[1], thermal_hw[0], self.threads))
             self._dec_hw = (rgb_hw, thermal_hw)
-        return self._dec[0].decode(streams.rgb_data), self._dec[1].decode(streams.thermal_data)
 
 
 class H264StreamCodec(StreamCodec):
