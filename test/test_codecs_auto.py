@@ -185,3 +185,45 @@ def test_bag_compress_defaults_to_auto(tmp_path, monkeypatch) -> None:
     rep = compress_bag(bag.path, tmp_path / "out", opts)
     assert rep.pairs == 4 and rep.codec in load_table().entries, rep.summary()
     assert rep.psnr_rgb and min(rep.psnr_rgb) > 20  # tiny noisy synthetic frames
+
+
+def test_auto_takes_a_stream_codec_that_measures_better_and_follows_its_state() -> None:
+    pytest.importorskip("av")
+    codec = AutoCodec(table=table(**{"h264-stream": (-70.0, -70.0)}), key_interval_s=2.0,
+                      log=lambda level, text: None)
+    assert not codec.stateful  # nothing chosen yet
+    choice = codec.select((64, 48))
+    assert choice.codec == "h264-stream" and codec.stateful
+    rng = np.random.default_rng(2)
+    cps = [codec.encode(ImagePair(rgb=rng.integers(0, 255, (48, 64, 3), np.uint8),
+                                  thermal=rng.integers(0, 255, (48, 64), np.uint8)), 0.5) for _ in range(3)]
+    assert cps[0].key_frame and not cps[1].key_frame  # the stream starts afresh after the timing
+    assert [c.seq for c in cps] == [cps[0].seq + i for i in range(3)]
+    for cp in cps:  # a receiver follows the stream through auto's stream decoder
+        assert codec.decode(cp).rgb.shape == (48, 64, 3)
+    codec.request_key_frame()
+    assert codec.encode(ImagePair(rgb=np.zeros((48, 64, 3), np.uint8), thermal=np.zeros((48, 64), np.uint8)),
+                        0.5).key_frame
+
+
+def test_a_key_interval_of_zero_keeps_auto_on_still_codecs() -> None:
+    codec = AutoCodec(table=table(**{"h264-stream": (-70.0, -70.0)}), key_interval_s=0.0,
+                      log=lambda level, text: None)
+    assert codec.select((64, 48)).codec != "h264-stream" and not codec.stateful
+
+
+def test_rd_table_chains_stream_codecs_through_the_anchor() -> None:
+    from rgbir_compress.eval.rd_table import sequence_entries
+
+    def curve(scale):
+        return [{"bytes": b * scale, "psnr": d} for b, d in ((100, 30.0), (200, 33.0), (400, 36.0), (800, 39.0))]
+
+    seq = {"rate_hz": 10.0, "sequences": {"a": {"curves": {
+        "avif-s9": {"colour": curve(1.0), "thermal": curve(1.0)},
+        "hevc-stream": {"colour": curve(0.4), "thermal": curve(0.5)}}}}}
+    anchor = RDEntry("avif-s9", -40.0, -40.0)
+    found, missing = sequence_entries(seq, ["hevc-stream", "av1-stream"], anchor)
+    # 0.4 x the anchor's rate, the anchor 0.6 x JPEG's: 0.24 x JPEG's = -76 %
+    assert found["hevc-stream"].bd_rgb == pytest.approx(-76.0, abs=0.5)
+    assert found["hevc-stream"].bd_thermal == pytest.approx(-70.0, abs=0.5)
+    assert "chained" in found["hevc-stream"].basis and "av1-stream" in missing

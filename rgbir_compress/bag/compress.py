@@ -229,6 +229,9 @@ class _Compressor(bagio.PassThrough):
             self.sizes.add(size)
             self.codec.prepare(size)
             self.batch = 1 if self.codec.stateful else self.opts.batch or (GPU_BATCH if self.codec.batches else 1)
+            if self.codec.stateful and self.pool.jobs > 1:  # auto chose a stream codec: in order from here
+                self._store_all(self.pool.finish())
+                self.pool = OrderedPool(1)
         self.held.append((_Job(rgb.log_time, rgb.stamp.ns / 1e9, rgb.topic, sample), pair, quality))
         if len(self.held) >= self.batch:
             self._submit()

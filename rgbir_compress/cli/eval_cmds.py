@@ -227,8 +227,9 @@ def cmd_rd_table(args: argparse.Namespace) -> int:
     """The RD table `codec: auto` ranks by, from eval results files (eval/rd_table.py)."""
     import json
 
-    from ..codecs.rd_table import TABLE_PATH
-    from ..eval.rd_table import build_table
+    from ..codecs.catalog import stream_codecs
+    from ..codecs.rd_table import TABLE_PATH, RDTable
+    from ..eval.rd_table import build_table, sequence_entries
 
     try:
         records = _combined_records(args.results)
@@ -241,8 +242,9 @@ def cmd_rd_table(args: argparse.Namespace) -> int:
         for label, entry in res.get("codecs", {}).items():
             entries.setdefault(label, entry)
     installed, pinned = {}, set()
+    streams = set(stream_codecs())
     for name in names():
-        if name == "auto":
+        if name == "auto" or name in streams:  # stream codecs: from --sequences below
             continue
         try:
             installed[name] = open_codec(name, device=args.device).model_id
@@ -261,10 +263,27 @@ def cmd_rd_table(args: argparse.Namespace) -> int:
     except ValueError as exc:
         _err("rd-table", str(exc))
         return 1
+    if args.sequences:
+        anchor = table.entries.get(args.anchor)
+        if anchor is None:
+            _err("rd-table", f"the anchor {args.anchor!r} of --sequences is not in the table")
+            return 1
+        try:
+            seq = load_results(args.sequences)
+        except (OSError, ValueError) as exc:
+            _err("rd-table", str(exc))
+            return 1
+        found, lost = sequence_entries(seq, sorted(streams), anchor)
+        missing.update(lost)
+        table = RDTable({**table.entries, **found}, table.reference, table.source, table.command,
+                        {**table.extra, "sequences": args.sequences, "sequence_anchor": args.anchor})
+    else:
+        missing.update({n: "stream codec: give --sequences" for n in sorted(streams)})
     out = Path(args.out or TABLE_PATH)
     out.write_text(json.dumps(table.to_json(), indent=1) + "\n")
     for entry in table.ranked():
-        print(f"{entry.codec:16s} {entry.describe(table.reference)}  (label {table.extra['labels'][entry.codec]})")
+        where = entry.basis or f"label {table.extra['labels'][entry.codec]}"
+        print(f"{entry.codec:16s} {entry.describe(table.reference)}  ({where})")
     for name, why in missing.items():
         print(f"{name:16s} not in the table: {why}")
     print(f"wrote {out}")
@@ -275,6 +294,8 @@ def _rd_table_command(args: argparse.Namespace) -> str:
     import shlex
 
     words = ["rgbir-compress", "rd-table", *args.results, "--reference", args.reference]
+    if args.sequences:
+        words += ["--sequences", args.sequences, "--anchor", args.anchor]
     return shlex.join(words + (["--out", args.out] if args.out else []))
 
 
@@ -377,6 +398,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                               "filters; a label is taken from the first file with it")
     t.add_argument("--reference", default="jpeg", help="BD-rate anchor (default jpeg)")
     t.add_argument("--out", help="output JSON (default: the table shipped in the package, codecs/rd_table.json)")
+    t.add_argument("--sequences", help="sequence results (`rgbir-compress eval-seq` JSON) for the stream codecs: "
+                                       "their BD-rate against --anchor on real sequences, chained through the "
+                                       "anchor's entry")
+    t.add_argument("--anchor", default="avif-s9", help="still codec measured in both (default avif-s9)")
     t.add_argument("--device", default="cpu", help="device to open learned codecs on (only their model_id is read)")
     t.set_defaults(func=cmd_rd_table)
 

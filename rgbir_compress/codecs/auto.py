@@ -100,6 +100,12 @@ def _codes_colour_alone(name: str) -> bool:
         return False
 
 
+def _stateful(name: str) -> bool:
+    from .catalog import stream_codecs
+
+    return name in stream_codecs()
+
+
 def _scene_pair(size: tuple[int, int]):
     from ..frame import ImagePair
     from ..scene import SyntheticScene
@@ -148,9 +154,12 @@ class AutoCodec(PairCodec):
 
     def __init__(self, device: str = "auto", weights: str | None = None, threads: int = 0,
                  rate_hz: float = DEFAULT_RATE_HZ, log: Callable[[str, str], None] | None = None,
-                 table: RDTable | None = None) -> None:
-        self.options = {"device": device, "weights": weights, "threads": threads}
+                 table: RDTable | None = None, key_interval_s: float = 2.0) -> None:
+        # what the chosen codec is opened with (each codec takes the options it names)
+        self.options = {"device": device, "weights": weights, "threads": threads, "rate_hz": float(rate_hz),
+                        "key_interval_s": float(key_interval_s)}
         self.rate_hz = float(rate_hz)
+        self.key_interval_s = float(key_interval_s)
         self.log = log or _warn_only
         self.table = table if table is not None else load_table()
         self._lock = threading.Lock()
@@ -170,6 +179,8 @@ class AutoCodec(PairCodec):
         """Every codec but auto; with thermal_max_error >= 0 only those that can send a radiometric
         stream (code colour alone), so a mono16 frame never meets a codec that must refuse it."""
         out = [n for n in names() if n != self.name]
+        if self.key_interval_s <= 0:  # every message must stand alone: a stream codec's RD does not apply
+            out = [n for n in out if not _stateful(n)]
         return [n for n in out if _codes_colour_alone(n)] if self.thermal_max_error >= 0 else out
 
     def set_thermal_max_error(self, value: int) -> None:
@@ -215,6 +226,7 @@ class AutoCodec(PairCodec):
                 choice = choose(rate_hz=self.rate_hz, size=size, table=self.table, runnable=self._runnable(),
                                 measure=self._measure)
                 codec = self._opened.get(choice.codec) or self._open(choice.codec)
+                codec.request_key_frame()  # timing coded scene frames: a stream starts afresh here
                 self._by_size[size] = (choice, codec)
                 self._opened = {c.name: c for _, c in self._by_size.values()}  # free the codecs not chosen
                 self.log("info" if choice.keeps_up else "warning",
@@ -232,6 +244,12 @@ class AutoCodec(PairCodec):
     @property
     def model_id(self) -> str:
         return self._current().model_id
+
+    @property
+    def stateful(self) -> bool:  # type: ignore[override]
+        """As the chosen codec (False before `prepare()` chose one): callers keep a stream codec's
+        pairs in order, one at a time, from the choice on."""
+        return self.codec is not None and self.codec.stateful
 
     @property
     def batches(self) -> bool:

@@ -3,7 +3,8 @@
 `rd_table.json` ships beside this module. It is written by `rgbir-compress rd-table` from the
 records of `rgbir-compress eval` results files (eval/rd_table.py), never by hand, and it names the
 command, the results files and the pairs it came from. Each entry is a codec's BD-rate (%) against
-the table's reference on PSNR, per modality; a learned codec's entry also pins the model_id
+the table's reference on PSNR, per modality (stream codecs, which need sequences, are measured on
+real sequences against a still anchor that is also in the table, and chained through it: `basis`); a learned codec's entry also pins the model_id
 (weights digest) it was measured with, because other weights are another codec as far as rate
 goes. Speed is not in the table: it depends on the machine, so `auto` measures it where it runs.
 """
@@ -22,6 +23,7 @@ class RDEntry:
     bd_rgb: float
     bd_thermal: float
     model_id: str | None = None  # set for codecs whose rate depends on their weights
+    basis: str = ""  # how it was measured when not on the table's own pairs (stream codecs: sequences)
 
     @property
     def score(self) -> float:
@@ -47,12 +49,13 @@ class RDTable:
     def to_json(self) -> dict:
         return {"reference": self.reference, "source": self.source, "command": self.command, **self.extra,
                 "codecs": {n: {"bd_rgb": e.bd_rgb, "bd_thermal": e.bd_thermal,
-                               **({"model_id": e.model_id} if e.model_id else {})}
+                               **({"model_id": e.model_id} if e.model_id else {}),
+                               **({"basis": e.basis} if e.basis else {})}
                            for n, e in sorted(self.entries.items())}}
 
     @classmethod
     def from_json(cls, data: dict) -> "RDTable":
-        entries = {name: RDEntry(name, float(v["bd_rgb"]), float(v["bd_thermal"]), v.get("model_id"))
+        entries = {name: RDEntry(name, float(v["bd_rgb"]), float(v["bd_thermal"]), v.get("model_id"), v.get("basis", ""))
                    for name, v in data.get("codecs", {}).items()}
         extra = {k: v for k, v in data.items() if k not in ("codecs", "reference", "source", "command")}
         return cls(entries, data.get("reference", "jpeg"), data.get("source", ""), data.get("command", ""), extra)

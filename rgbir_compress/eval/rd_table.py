@@ -26,6 +26,48 @@ def pick_labels(codec_entries: dict[str, dict], installed: dict[str, str], pinne
     return picked
 
 
+#: A sequence's BD-rate counts only where the two curves share this much of their PSNR range.
+MIN_OVERLAP = 0.5
+
+
+def _chain(a: float, b: float) -> float:
+    """BD-rate of X vs R from X vs A (b) and A vs R (a): rate ratios multiply."""
+    return ((1 + a / 100) * (1 + b / 100) - 1) * 100
+
+
+def sequence_entries(seq: dict, codecs: list[str], anchor: RDEntry) -> tuple[dict[str, RDEntry], dict[str, str]]:
+    """Entries for `codecs` (stream codecs) from sequence results (`rgbir-compress eval-seq` JSON:
+    sequences.<name>.curves.<codec>.{colour,thermal} = [{bytes, psnr}]): their BD-rate against
+    `anchor` per modality, the mean over the sequences whose curves overlap enough (MIN_OVERLAP),
+    chained through the anchor's own entry."""
+    from .bdrate import bd_rate
+
+    entries, missing = {}, {}
+    for name in codecs:
+        per: dict[str, list[float]] = {"colour": [], "thermal": []}
+        for s in seq.get("sequences", {}).values():
+            curves = s.get("curves", {})
+            if name not in curves or anchor.codec not in curves:
+                continue
+            for m in per:
+                ref, pts = curves[anchor.codec][m], curves[name][m]
+                r = bd_rate([p["bytes"] for p in ref], [p["psnr"] for p in ref],
+                            [p["bytes"] for p in pts], [p["psnr"] for p in pts])
+                if r.percent is not None and r.overlap >= MIN_OVERLAP:
+                    per[m].append(r.percent)
+        if not per["colour"] or not per["thermal"]:
+            missing[name] = f"no sequence records against {anchor.codec}"
+            continue
+        mean = {m: sum(v) / len(v) for m, v in per.items()}
+        entries[name] = RDEntry(name, round(_chain(anchor.bd_rgb, mean["colour"]), 2),
+                                round(_chain(anchor.bd_thermal, mean["thermal"]), 2),
+                                basis=(f"{len(per['colour'])}/{len(per['thermal'])} sequences (colour/thermal) "
+                                       f"at {seq.get('rate_hz', '?')} Hz: "
+                                       f"{mean['colour']:+.1f} % / {mean['thermal']:+.1f} % vs {anchor.codec}, "
+                                       f"chained through its entry"))
+    return entries, missing
+
+
 def build_table(records: list[dict], codec_entries: dict[str, dict], installed: dict[str, str],
                 pinned: set[str], *, reference: str, source: str, command: str) -> tuple[RDTable, dict[str, str]]:
     """The table, and codec name -> why it is not in it."""
