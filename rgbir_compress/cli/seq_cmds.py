@@ -11,6 +11,7 @@ from pathlib import Path
 from ..errors import CodecUnavailable
 from ..eval import provenance
 from ..eval.results_file import write_results
+from .eval_cmds import _qualities, _split_list
 
 DEFAULT_CODECS = "h264-stream,hevc-stream,av1-stream,avif-s9,jpeg,hevc-ultrafast"
 DEFAULT_QUALITIES = "0.2,0.35,0.5,0.65,0.8"
@@ -29,13 +30,13 @@ def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _sources(args: argparse.Namespace, split) -> list:
+def _sources(args: argparse.Namespace) -> list:
     """Loaders (name, callable) in order: the named (or all found) sequences, then the synthetic scene."""
     from ..eval.sequences import find_sequences, load_sequence, synthetic_sequence
 
     out = []
     if args.data:
-        names = split(args.sequences) if args.sequences else find_sequences(Path(args.data))
+        names = _split_list(args.sequences) if args.sequences else find_sequences(Path(args.data))
         out += [(n, lambda n=n: load_sequence(Path(args.data), n, args.frames, args.step, args.fps)) for n in names]
     if args.synthetic:
         out.append(("synthetic", lambda: synthetic_sequence(args.synthetic, args.fps / args.step)))
@@ -49,11 +50,10 @@ def cmd_eval_seq(args: argparse.Namespace) -> int:
     from ..codecs.factory import open_codec
     from ..eval import sequences as sq
     from ..eval.sequences_report import bd_table, markdown, plot_sequences
-    from .eval_cmds import _qualities, _split_list
 
     header = provenance.header("eval-seq", vars(args))
     started = time.perf_counter()
-    qualities = _qualities(args.qualities)
+    qualities = args.qualities
     requested = _split_list(args.codec)
     unknown = [c for c in requested if c not in registered()]
     if unknown or args.step < 1:
@@ -66,7 +66,7 @@ def cmd_eval_seq(args: argparse.Namespace) -> int:
         except CodecUnavailable as exc:
             skipped[name] = str(exc)
             _log(f"rgbir-compress eval-seq: skipping {exc}")
-    sources = _sources(args, _split_list)
+    sources = _sources(args)
     if not codecs or not sources:
         _log("rgbir-compress eval-seq: error: " + ("no requested codec is available" if not codecs
                                                    else "no sequences (give --data and/or --synthetic N)"))
@@ -121,7 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, default=30.0, help="source rate of image folders and the synthetic scene "
                                                            "(MP4: read from the file)")
     p.add_argument("--key-interval", type=float, default=2.0, help="seconds between key frames of stream codecs")
-    p.add_argument("--qualities", default=DEFAULT_QUALITIES, help="comma-separated qualities in [0, 1]")
+    p.add_argument("--qualities", type=_qualities, default=DEFAULT_QUALITIES, help="comma-separated qualities in [0, 1]")
     p.add_argument("--frames", type=int, default=150, help="source frames per sequence before --step (0: all)")
     p.add_argument("--reference", default="avif-s9", help="BD-rate anchor (default avif-s9)")
     p.add_argument("--time-frames", type=int, default=20, help="messages timed per codec at 640x512 (0: no timing)")
