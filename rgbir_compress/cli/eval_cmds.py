@@ -1,4 +1,5 @@
-"""`rgbir-compress eval` (rate-distortion over a manifest) and `rgbir-compress bench` (throughput)."""
+"""`rgbir-compress eval` (rate-distortion over a manifest) and `rgbir-compress bench` (throughput);
+`eval-seq` (sequences, cli/seq_cmds.py) registers from here."""
 from __future__ import annotations
 
 import argparse
@@ -416,3 +417,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", help="also write the rows as JSON")
     _common(b)
     b.set_defaults(func=cmd_bench)
+
+    from .seq_cmds import register as register_seq
+
+    register_seq(sub)
