@@ -17,9 +17,10 @@ FrameSource = Callable[[int], tuple[np.ndarray, np.ndarray]]
 def run_loopback(frame: FrameSource, seconds: float, rate_hz: float, namespace: str,
                  encoder_params: dict[str, Any] | None = None, decoder_params: dict[str, Any] | None = None,
                  log_dir: Path | None = None, say: Callable[[str], None] = lambda s: None,
-                 up_timeout_s: float = 90.0) -> dict[str, Any]:
+                 up_timeout_s: float = 90.0, first_index: int = 100) -> dict[str, Any]:
     """Publish `seconds * rate_hz` pairs from `frame(i)` through fresh nodes; returns Probe.summary()
-    plus the log paths. rclpy must not be initialised yet in this process (the Fast DDS profile
+    plus the log paths; the measured pairs are frame(first_index), frame(first_index + 1), ...
+    (the warm-up sends frame(0), frame(1), ... first). rclpy must not be initialised yet in this process (the Fast DDS profile
     has to be in the environment first); this function initialises and shuts it down."""
     use_loopback_profile()
     import rclpy
@@ -45,7 +46,7 @@ def run_loopback(frame: FrameSource, seconds: float, rate_hz: float, namespace: 
             t0 = time.monotonic()
             for i in range(n):
                 probe.spin_until(lambda: False, max(0.0, t0 + i * period - time.monotonic()))
-                probe.publish_pair(*frame(100 + i), reference=functools.partial(frame, 100 + i))
+                probe.publish_pair(*frame(first_index + i), reference=functools.partial(frame, first_index + i))
             say("published; waiting for the last pairs")
             _drain(probe, n)
             probe.fresh_diag("encoder")

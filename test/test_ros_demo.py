@@ -61,3 +61,23 @@ def test_demo_replays_a_rosbag(tmp_path: Path) -> None:
     assert s["source"] == str(bag.path) and s["pairs_received"] > 0 and s["psnr_rgb_db"] > 25, s
     missing = _run("--bag", str(bag.path), "--rgb-topic", "/nope", "--seconds", "1", "--json")
     assert missing.returncode != 0 and "/nope" in missing.stderr
+
+
+@pytest.mark.timeout(120)
+def test_demo_plays_a_folder_at_its_own_size(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from rgbir_compress.scene import SyntheticScene
+
+    scene = SyntheticScene(72, 96)
+    for d in ("rgb", "ir"):
+        (tmp_path / "pairs" / d).mkdir(parents=True)
+    for i in range(4):
+        rgb, ir = scene.frame(i)
+        Image.fromarray(rgb).save(tmp_path / "pairs" / "rgb" / f"{i:03d}.png")
+        Image.fromarray(ir).save(tmp_path / "pairs" / "ir" / f"{i:03d}.png")
+    out = _run("--source", str(tmp_path / "pairs"), "--seconds", "1", "--codec", "jpeg", "--json")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    s = json.loads(out.stdout)
+    # no --size: played at 96x72, not stretched to 640x512 (PSNR is measured against the files)
+    assert s["size"] == "96x72" and s["pairs_received"] > 0 and s["psnr_rgb_db"] > 25, s

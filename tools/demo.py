@@ -2,7 +2,9 @@
 """The main job: RGB + thermal pairs through the encoder and decoder nodes over DDS on loopback.
 
 On built-in defaults it generates a time-synchronised 640x512 colour + thermal sequence (a
-synthetic scene; `--source DIR` plays real pairs from a folder with rgb/ and ir/ images instead),
+synthetic scene; `--source DIR` plays real pairs from a folder with rgb/ and ir/ images instead,
+`--source ../shared/data/rgbt_seq/NAME` the MP4 sequence pair NAME_rgb.mp4 + NAME_ir.mp4 at --rate,
+both at their own size unless --size is given),
 starts the encoder and decoder nodes as separate processes with their default configuration
 (config/encoder.yaml, config/decoder.yaml), publishes for a few seconds and prints pairs sent and
 received, link kbit/s against the raw image bitrate, PSNR of the decoded images, and latency from
@@ -11,6 +13,7 @@ the capture stamp to the decoded image.
     .venv/bin/python tools/demo.py                         # defaults: node defaults, 10 Hz, 5 s
     .venv/bin/python tools/demo.py --codec jpeg --quality 0.7 --seconds 10
     .venv/bin/python tools/demo.py --source ../shared/data/rgbir/val/m3fd --json
+    .venv/bin/python tools/demo.py --source ../shared/data/rgbt_seq/0113_1714 --codec hevc-stream --seconds 10
 
 Nothing leaves this machine: discovery is limited to localhost, and the run uses its own namespace.
 `--bag PATH --rgb-topic T --ir-topic T` replays the time-synchronised pairs of a rosbag instead.
@@ -23,60 +26,24 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import numpy as np  # noqa: E402
-
-
-def folder_source(folder: Path, size: tuple[int, int]) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
-    """Frames from `folder`/rgb and `folder`/ir (same stems), resized to `size` (h, w), looped."""
-    from PIL import Image
-
-    rgb_files = {p.stem: p for p in sorted((folder / "rgb").iterdir()) if p.is_file()}
-    ir_files = {p.stem: p for p in sorted((folder / "ir").iterdir()) if p.is_file()}
-    stems = sorted(set(rgb_files) & set(ir_files))
-    if not stems:
-        raise SystemExit(f"{folder}: no pairs found in rgb/ and ir/")
-    h, w = size
-    frames = [(np.asarray(Image.open(rgb_files[s]).convert("RGB").resize((w, h), Image.Resampling.BILINEAR)),
-               np.asarray(Image.open(ir_files[s]).convert("L").resize((w, h), Image.Resampling.BILINEAR)))
-              for s in stems[:100]]
-    return lambda i: frames[i % len(frames)]
-
-
-def bag_source(bag: Path, rgb_topic: str, ir_topic: str, size: tuple[int, int],
-               limit: int) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
-    """The first `limit` time-synchronised pairs of a rosbag (rosbag1/rosbag2, sqlite3/mcap),
-    resized to `size` (h, w), looped. Read by streaming, so the bag's size does not matter."""
-    from PIL import Image
-
-    from rgbir_compress.bag.pair_stream import colour_of, paired_messages, thermal_of
-
-    h, w = size
-    frames = []
-    for rgb_msg, ir_msg in paired_messages(bag, rgb_topic, ir_topic, slop_ms=50):
-        frames.append((np.asarray(Image.fromarray(colour_of(rgb_msg)).resize((w, h), Image.Resampling.BILINEAR)),
-                       np.asarray(Image.fromarray(thermal_of(ir_msg)).resize((w, h), Image.Resampling.BILINEAR))))
-        if len(frames) >= limit:
-            break
-    if not frames:
-        raise SystemExit(f"{bag}: no synchronised pairs on {rgb_topic} and {ir_topic}")
-    return lambda i: frames[i % len(frames)]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=5.0, help="how long to publish (default 5)")
     ap.add_argument("--rate", type=float, default=10.0, help="camera frame rate, Hz (default 10)")
-    ap.add_argument("--size", default="640x512", help="WIDTHxHEIGHT of both cameras (default 640x512)")
+    ap.add_argument("--size", help="WIDTHxHEIGHT of both cameras (default: a real source's own size; "
+                                   "640x512 for the synthetic scene)")
     ap.add_argument("--mono16", action="store_true", help="16-bit thermal (mono16) instead of mono8")
     ap.add_argument("--thermal-max-error", type=int,
                     help="mono16 precision (the encoder's thermal_max_error): -1 8-bit window (the node's default), "
                          "0 lossless, N within N counts")
-    ap.add_argument("--source", type=Path, help="folder with rgb/ and ir/ images to play instead of the synthetic scene")
+    ap.add_argument("--source", type=Path,
+                    help="play real pairs instead of the synthetic scene: a folder with rgb/ and ir/ images, or a "
+                         "sequence PREFIX with PREFIX_rgb.mp4 + PREFIX_ir.mp4 (every (fps / --rate)-th frame), looped")
     ap.add_argument("--bag", type=Path, help="rosbag to replay (pairs from --rgb-topic and --ir-topic)")
     ap.add_argument("--rgb-topic", default="/camera/rgb/image_raw", help="colour topic in --bag")
     ap.add_argument("--ir-topic", default="/camera/ir/image_raw", help="thermal topic in --bag")
@@ -102,25 +69,31 @@ def _say(args: argparse.Namespace, text: str) -> None:
 def run(args: argparse.Namespace) -> dict:
     from rgbir_compress.scene import SyntheticScene
     from rgbir_harness.session import run_loopback
+    from rgbir_harness.sources import Frames, bag_pairs, path_source
 
-    w, h = (int(v) for v in args.size.lower().split("x"))
+    size = tuple(int(v) for v in args.size.lower().split("x"))[::-1] if args.size else None  # (h, w)
     if args.source and args.bag:
         raise SystemExit("--source and --bag exclude each other")
     if (args.source or args.bag) and args.mono16:
         raise SystemExit("--mono16 needs the synthetic source")
+    played = int(round(args.seconds * args.rate))
+    first = 0  # a real source plays from its first frame (the warm-up repeats a few of them)
     if args.source:
-        frame = folder_source(args.source, (h, w))
+        frame = path_source(args.source, args.rate, played, size)
     elif args.bag:
-        frame = bag_source(args.bag, args.rgb_topic, args.ir_topic, (h, w), int(args.seconds * args.rate) + 1)
+        frame = Frames(bag_pairs(args.bag, args.rgb_topic, args.ir_topic), played, size,
+                       what=f"{args.bag} ({args.rgb_topic}, {args.ir_topic})")
     else:
-        frame = SyntheticScene(h, w, mono16=args.mono16).frame
+        first = 100
+        frame = SyntheticScene(*(size or (512, 640)), mono16=args.mono16).frame
+    h, w = frame(0)[0].shape[:2]
     enc_params = {k: v for k, v in (("codec", args.codec), ("quality", args.quality),
                                     ("target_kbps", args.target_kbps), ("device", args.device),
                                     ("key_interval", args.key_interval),
                                     ("thermal_max_error", args.thermal_max_error)) if v is not None}
     dec_params = {k: v for k, v in (("device", args.device), ("drop_every", args.drop_every or None)) if v is not None}
     summary = run_loopback(frame, args.seconds, args.rate, f"/rgbir_demo_{os.getpid()}", enc_params, dec_params,
-                           log_dir=args.log_dir, say=lambda text: _say(args, text))
+                           log_dir=args.log_dir, say=lambda text: _say(args, text), first_index=first)
     thermal = "mono8"
     if args.mono16:
         thermal = "mono16" + ("" if args.thermal_max_error is None or args.thermal_max_error < 0 else

@@ -5,9 +5,10 @@ split,source,stem,rgb,ir,width,height,rgb_mode,ir_mode and paths relative to OUT
 (`rgb/<stem>.png`, `ir/<stem>.png`). The stem is the colour stamp, `<sec>_<nanosec>`.
 
 Pairs come either from two Image topics (paired by stamp, as `compress` does) or from a
-CompressedRGBIR topic (decoded). mono16 thermal is written as 8-bit by default, stretched per
-frame exactly as the codecs see it (the loaders read thermal as 8-bit "L"); `thermal_16bit`
-keeps the raw counts in 16-bit PNGs instead.
+CompressedRGBIR topic (decoded; with `every` or `start_s`, only what the wanted pairs need: a
+stream codec's from the nearest key frame before each, see seek.py). mono16 thermal is written as
+8-bit by default, stretched per frame exactly as the codecs see it (the loaders read thermal as
+8-bit "L"); `thermal_16bit` keeps the raw counts in 16-bit PNGs instead.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from . import bagio
 from .pairing import Paired, StampPairer
 from .reporting import Problems, progress_bar
 from .safety import staged_output
+from .seek import KeyFrameSeek, Undecodable
 from .types import COMPRESSED_TYPE, IMAGE_TYPE
 from .workers import OrderedPool
 
@@ -45,6 +47,7 @@ class ExtractOptions:
     split: str = "train"
     source: str | None = None  # default: the bag's name
     every: int = 1  # keep every Nth pair (consecutive frames are near-duplicates)
+    start_s: float = 0.0  # skip pairs logged in the bag's first start_s seconds
     thermal_16bit: bool = False
     slop_s: float = 0.05
     max_lag_s: float = 1.0
@@ -58,12 +61,15 @@ class ExtractOptions:
 class ExtractReport:
     pairs: int = 0
     unpaired: int = 0
+    decoded_between: int = 0  # stream messages decoded only to reach a wanted pair (not written)
     problems: Problems = field(default_factory=Problems)
     manifest: Path | None = None
     seconds: float = 0.0
 
     def summary(self) -> str:
-        return (f"pairs written: {self.pairs}; unpaired frames: {self.unpaired}; skipped messages: "
+        between = (f"; decoded to reach them from a key frame (not written): {self.decoded_between}"
+                   if self.decoded_between else "")
+        return (f"pairs written: {self.pairs}{between}; unpaired frames: {self.unpaired}; skipped messages: "
                 f"{self.problems.summary()}\nmanifest: {self.manifest}\ntime: {self.seconds:.1f} s")
 
 
@@ -90,7 +96,8 @@ class _Extractor:
         self.reader = reader
         self.root = root
         self.report = report
-        self.streams = StreamDecoder(device=opts.device)
+        self.start_ns = reader.start_time + int(opts.start_s * 1e9) if reader.message_count else 0
+        self.seek = KeyFrameSeek(StreamDecoder(device=opts.device), opts.every, self.start_ns)
         if opts.rgb_topic or opts.ir_topic:
             if not (opts.rgb_topic and opts.ir_topic):
                 raise ValueError("give both --rgb-topic and --ir-topic (or a compressed topic)")
@@ -127,6 +134,7 @@ class _Extractor:
                 self._submit_event(event)
             for outcome in self.pool.finish():
                 self._collect(outcome)
+            self.report.decoded_between = self.seek.decoded_between
         finally:
             self.pool.close()
             bar.close()
@@ -141,12 +149,16 @@ class _Extractor:
         try:
             msg = self.reader.deserialize(raw, conn.msgtype)
             if conn.topic == self.compressed:
-                cp = from_message(msg)
-                yield self.streams.decode(cp)
+                pair = self.seek.push(from_message(msg), log_time)
+                if pair is not None:
+                    self._write(pair, conn.topic, log_time)
                 return
             role = self.roles[conn.topic]
             item = (log_time, str(msg.encoding), image_to_array(msg, ALLOWED[role], copy=True), stamp_of(msg),
                     str(msg.header.frame_id))
+        except Undecodable as exc:  # a wanted pair the bag cannot give back: said, never written wrong
+            self.report.problems.add("pair not decodable", conn.topic, log_time, str(exc))
+            return
         except Exception as exc:  # corrupt or undecodable input: counted, run goes on
             self.report.problems.add("skipped message", conn.topic, log_time, f"{type(exc).__name__}: {exc}")
             return
@@ -169,9 +181,15 @@ class _Extractor:
             self._submit(pair, self.opts.rgb_topic or "", event.rgb.item[0])
 
     def _submit(self, pair: ImagePair, topic: str, log_time: int) -> None:
+        """A pair from the image topics: written when it is one of the wanted ones."""
+        if log_time < self.start_ns:
+            return
         self.seen += 1
         if (self.seen - 1) % max(1, self.opts.every):
             return
+        self._write(pair, topic, log_time)
+
+    def _write(self, pair: ImagePair, topic: str, log_time: int) -> None:
         stem = f"{pair.stamp.sec}_{pair.stamp.nanosec:09d}"
         while stem in self.stems:  # two pairs with one stamp: keep both
             stem += "b"

@@ -96,7 +96,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="decode this CompressedRGBIR topic (default: the only one, when no image topics are given)")
     p.add_argument("--split", default="train", help="manifest split column (default train)")
     p.add_argument("--source", default=None, help="manifest source column (default: the bag's name)")
-    p.add_argument("--every", type=int, default=1, help="keep every Nth pair (default 1)")
+    p.add_argument("--every", type=int, default=1,
+                   help="keep every Nth pair (default 1); a stream codec's topic is decoded from the nearest key "
+                        "frame before each kept pair, the pairs in between decoded but not written")
+    p.add_argument("--start", type=float, default=0.0, metavar="SECONDS",
+                   help="skip the pairs logged in the bag's first SECONDS (default 0)")
     p.add_argument("--thermal-16bit", action="store_true",
                    help="keep mono16 thermal as 16-bit PNG (default: 8-bit, stretched per frame like the codecs)")
     _pairing(p)
@@ -156,7 +160,7 @@ def _extract(args: argparse.Namespace) -> int:
 
     opts = ExtractOptions(
         rgb_topic=args.rgb_topic, ir_topic=args.ir_topic, compressed_topic=args.compressed_topic,
-        split=args.split, source=args.source, every=args.every, thermal_16bit=args.thermal_16bit,
+        split=args.split, source=args.source, every=args.every, start_s=args.start, thermal_16bit=args.thermal_16bit,
         slop_s=args.slop, max_lag_s=args.max_lag, force=args.force, progress=args.progress,
         jobs=args.jobs, device=args.device)
     return _guarded(lambda: extract_bag(args.input, args.outdir, opts).summary(), args.outdir)
