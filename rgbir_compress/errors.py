@@ -52,3 +52,9 @@ class MissingWeightsError(FileNotFoundError):
 
 class OutputExistsError(FileExistsError):
     """The output exists and --force was not given."""
+
+
+class UndecodablePair(DecodeError):
+    """A pair a bag cannot give back: a stream message it predicts from is missing, or the recording
+    starts between key frames (the message says which pair and why). Never decoded from a wrong
+    reference."""

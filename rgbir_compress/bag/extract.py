@@ -31,7 +31,8 @@ from . import bagio
 from .pairing import Paired, StampPairer
 from .reporting import Problems, progress_bar
 from .safety import staged_output
-from .seek import KeyFrameSeek, Undecodable
+from ..errors import UndecodablePair
+from .seek import KeyFrameSeek
 from .types import COMPRESSED_TYPE, IMAGE_TYPE
 from .workers import OrderedPool
 
@@ -156,7 +157,7 @@ class _Extractor:
             role = self.roles[conn.topic]
             item = (log_time, str(msg.encoding), image_to_array(msg, ALLOWED[role], copy=True), stamp_of(msg),
                     str(msg.header.frame_id))
-        except Undecodable as exc:  # a wanted pair the bag cannot give back: said, never written wrong
+        except UndecodablePair as exc:  # a wanted pair the bag cannot give back: said, never written wrong
             self.report.problems.add("pair not decodable", conn.topic, log_time, str(exc))
             return
         except Exception as exc:  # corrupt or undecodable input: counted, run goes on

@@ -5,18 +5,14 @@ needs every message of its stream since the last key frame, so the unwanted ones
 held (compressed: at most one key interval) and decoded, without being written, only when a
 wanted pair comes: extraction starts at the nearest key frame before it. A wanted pair that cannot
 be decoded (a message missing from the bag, a recording that starts between key frames, a corrupt
-message) raises `Undecodable` saying which pair and why; it is never decoded from a wrong reference.
+message) raises `UndecodablePair` saying which pair and why; it is never decoded from a wrong reference.
 """
 from __future__ import annotations
 
 from ..codecs.base import CompressedPair
 from ..codecs.stream_decoder import StreamDecoder
-from ..errors import DecodeError
+from ..errors import DecodeError, UndecodablePair
 from ..frame import ImagePair
-
-
-class Undecodable(Exception):
-    """A wanted pair this bag cannot give back (the message says which and why)."""
 
 
 class KeyFrameSeek:
@@ -42,7 +38,7 @@ class KeyFrameSeek:
             stateful = self.decoder.codec_for(cp.codec).stateful
         except DecodeError as exc:
             if wanted:
-                raise Undecodable(f"pair {_name(cp)}: {exc}") from exc
+                raise UndecodablePair(f"pair {_name(cp)}: {exc}") from exc
             return None
         if not stateful:
             return self.decoder.decode(cp) if wanted else None
@@ -63,7 +59,7 @@ class KeyFrameSeek:
         except DecodeError as exc:
             why = self._broken[key] = self._why(key, chain)
             self._last.pop(key, None)
-            raise Undecodable(f"pair {_name(cp)}: {why} ({type(exc).__name__}: {exc})") from exc
+            raise UndecodablePair(f"pair {_name(cp)}: {why} ({type(exc).__name__}: {exc})") from exc
         self._last[key] = cp.seq
         self._broken.pop(key, None)
         return pair
@@ -87,4 +83,4 @@ def _name(cp: CompressedPair) -> str:
     return f"{cp.stamp.sec}_{cp.stamp.nanosec:09d} (stream {cp.stream_id:08x} seq {cp.seq})"
 
 
-__all__ = ["KeyFrameSeek", "Undecodable"]
+__all__ = ["KeyFrameSeek"]
