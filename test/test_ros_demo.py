@@ -29,9 +29,10 @@ def test_demo_on_defaults(tmp_path: Path) -> None:
     out = _run("--seconds", "2", "--json", "--log-dir", str(tmp_path))
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     s = json.loads(out.stdout)
-    # every pair comes back or is counted as dropped by one of the nodes (a learned default on a
-    # CPU drops most: it codes a few pairs per second)
-    assert s["pairs_sent"] == 20 and s["pairs_received"] + s["encoder_drops"] + s["decoder_drops"] >= 18, s
+    # every pair comes back or is counted: dropped by one of the nodes to keep up, or (a stream
+    # codec, auto's usual pick) hidden until a key frame after such a drop
+    accounted = s["pairs_received"] + s["encoder_drops"] + s["decoder_drops"] + s["decoder"]["gaps"]
+    assert s["pairs_sent"] == 20 and accounted >= 18, s
     assert s["pairs_received"] > 0 and s["psnr_rgb_db"] > 25 and s["psnr_thermal_db"] > 25, s
     assert 0 < s["link_kbps"] < s["raw_kbps"] / 10, s
     assert s["latency_ms_p50"] > 0, s
