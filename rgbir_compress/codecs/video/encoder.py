@@ -184,3 +184,11 @@ class PlaneEncoder:
             self._ctx = None
             if left:
                 raise EncoderDelay(f"{self.name}: {len(left)} packets were still buffered at close")
+
+    def __del__(self) -> None:
+        """An encoder dropped without close() (a test, an exception) is still flushed: SVT-AV1
+        complains on stderr when its context is freed without end of stream."""
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing waits for these packets any more
+            pass
