@@ -59,29 +59,21 @@ def sequence_files(prefix: Path) -> tuple[Path, Path] | None:
     return (rgb, ir) if rgb.is_file() and ir.is_file() else None
 
 
-def _video(path: Path, fmt: str, step: int) -> Iterator[np.ndarray]:
-    import av
-
-    with av.open(str(path)) as container:
-        for k, frame in enumerate(container.decode(video=0)):
-            if k % step == 0:
-                yield frame.to_ndarray(format=fmt)
-
-
 def sequence_step(prefix: Path, rate_hz: float) -> int:
     """Every how many camera frames to take for `rate_hz` (30 fps files, 10 Hz: 3)."""
-    import av
+    from rgbir_compress.eval.sequences import video_fps
 
-    with av.open(str(sequence_files(prefix)[0])) as container:
-        fps = float(container.streams.video[0].average_rate or 30)
-    return max(1, round(fps / rate_hz))
+    return max(1, round(video_fps(sequence_files(prefix)[0]) / rate_hz))
 
 
 def sequence_pairs(prefix: Path, rate_hz: float) -> Iterator[Frame]:
-    """Frame k of both MP4 files, every (fps / rate_hz)-th k; thermal is the grey channel."""
+    """Frame k of both MP4 files, every (fps / rate_hz)-th k; thermal is the grey channel (the
+    eval harness's reader, eval/sequences.py)."""
+    from rgbir_compress.eval.sequences import video_frames
+
     rgb, ir = sequence_files(prefix)
     step = sequence_step(prefix, rate_hz)
-    return zip(_video(rgb, "rgb24", step), _video(ir, "gray", step))
+    return zip(video_frames(rgb, "rgb24", step), video_frames(ir, "gray", step))
 
 
 def path_source(path: Path, rate_hz: float, limit: int, size: tuple[int, int] | None = None) -> Frames:

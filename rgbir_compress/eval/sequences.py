@@ -44,19 +44,28 @@ class Sequence:
 
 
 # -- loading ------------------------------------------------------------------------------------
-def _read_video(path: Path, fmt: str, frames: int, step: int) -> tuple[list[np.ndarray], float]:
+def video_fps(path: Path) -> float:
     import av
 
-    out = []
     with av.open(str(path)) as box:
-        stream = box.streams.video[0]
-        fps = float(stream.average_rate or 30)
-        for k, frame in enumerate(box.decode(stream)):
+        return float(box.streams.video[0].average_rate or 30)
+
+
+def video_frames(path: Path, fmt: str, step: int = 1, frames: int = 0) -> Iterator[np.ndarray]:
+    """Every `step`-th of the first `frames` (0: all) frames of a video file as arrays in `fmt`
+    ("rgb24", "gray"), decoded as they are read (a long file costs no memory)."""
+    import av
+
+    with av.open(str(path)) as box:
+        for k, frame in enumerate(box.decode(video=0)):
             if frames and k >= frames:
                 break
             if k % step == 0:
-                out.append(frame.to_ndarray(format=fmt))
-    return out, fps
+                yield frame.to_ndarray(format=fmt)
+
+
+def _read_video(path: Path, fmt: str, frames: int, step: int) -> tuple[list[np.ndarray], float]:
+    return list(video_frames(path, fmt, step, frames)), video_fps(path)
 
 
 def _read_folder(folder: Path, frames: int, step: int, load: Callable) -> list[np.ndarray]:
